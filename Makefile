@@ -1,0 +1,56 @@
+# The two commands: `make demo` (the end-to-end story on an embedded Anvil) and `make test`.
+# Each installs what it needs (Python venv from requirements/lock.txt, npm ci, the solc launcher)
+# and does nothing more when nothing changed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
+export PATH := $(ANVIL_DIR):$(CURDIR)/$(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test lint artifacts lock clean
+
+help:
+	@echo "make demo       run the end-to-end demo on an embedded Anvil"
+	@echo "make test       run the whole test suite (Ape + pytest on a local Anvil)"
+	@echo "make setup      install the toolchain only (venv, npm ci, solc launcher)"
+	@echo "make artifacts  regenerate src/ebl_client/artifacts from contracts/"
+	@echo "make lint       ruff + mypy --strict on src/"
+
+$(VENV)/.installed: pyproject.toml requirements/lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --requirement requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps --editable .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+	@bash tools/solc/install-launcher.sh
+
+artifacts: setup
+	$(BIN)/python tools/build_artifacts.py
+
+demo: setup
+	$(BIN)/python -m ebl_client.demo $(DEMO_ARGS)
+
+test: setup
+	$(BIN)/ape test --network ethereum:local:foundry $(TEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests scripts bench tools
+	$(BIN)/mypy
+
+lock:
+	rm -rf /tmp/ebl-lock-venv && $(PYTHON) -m venv /tmp/ebl-lock-venv
+	/tmp/ebl-lock-venv/bin/pip install --quiet ".[dev]"
+	(echo "# Exact Python dependency set (runtime + dev), resolved on Python 3.11. Regenerate: make lock"; \
+	  /tmp/ebl-lock-venv/bin/pip freeze --exclude ebl-client) > requirements/lock.txt
+
+clean:
+	rm -rf .build contracts/.cache .pytest_cache

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @title Participant registry: one onboarding for every application of the consortium
+/// @notice Every on-chain account that acts (carrier, trader, bank, credit-reference agency, verifier
+/// officer, regulator, escrow contract) is onboarded here by the consortium admin, with its roles, its
+/// jurisdiction and a salted hash of its legal identifier (LEI or unified social credit code). Other
+/// contracts ask `isActive(account, role)` before letting an account act or receive a bill of lading.
+interface IParticipantRegistry {
+    /// @notice Lifecycle of an onboarding. `None` means never onboarded.
+    enum Status {
+        None,
+        Active,
+        Suspended
+    }
+
+    /// @notice One participant, packed into two storage slots.
+    /// @dev slot 0: roles (uint16) | jurisdiction (bytes2) | status (uint8) | onboardedAt (uint40) |
+    /// institution (address) = 30 bytes; slot 1: identifierHash.
+    struct Participant {
+        uint16 roles;
+        bytes2 jurisdiction;
+        Status status;
+        uint40 onboardedAt;
+        address institution;
+        bytes32 identifierHash;
+    }
+
+    /// @notice What the admin supplies to onboard one account.
+    /// @param account the participant's signing account (or contract, for the escrow)
+    /// @param roles bitmask of the role constants (CARRIER | TRADER | ...)
+    /// @param jurisdiction ISO 3166-1 alpha-2 code in capitals, e.g. "HK", "CN"
+    /// @param identifierHash keccak256 of a 32-byte salt and the legal identifier; never the identifier
+    /// @param institution for a verifier officer, the financier it works for; otherwise the zero address
+    struct OnboardingRequest {
+        address account;
+        uint16 roles;
+        bytes2 jurisdiction;
+        bytes32 identifierHash;
+        address institution;
+    }
+
+    event ParticipantOnboarded(
+        address indexed account,
+        uint16 roles,
+        bytes2 jurisdiction,
+        bytes32 identifierHash,
+        address indexed institution
+    );
+    event ParticipantRolesUpdated(address indexed account, uint16 previousRoles, uint16 roles, address institution);
+    event ParticipantSuspended(address indexed account, bytes32 reasonHash);
+    event ParticipantReinstated(address indexed account);
+
+    error ZeroAddress();
+    error AlreadyOnboarded(address account);
+    error NotOnboarded(address account);
+    error InvalidRoles(uint16 roles);
+    error InvalidJurisdiction(bytes2 jurisdiction);
+    error EmptyIdentifierHash(address account);
+    error InstitutionRequired(address account);
+    error UnexpectedInstitution(address account, address institution);
+    error InvalidInstitution(address institution);
+    error AlreadySuspended(address account);
+    error NotSuspended(address account);
+
+    /// @notice Onboards one account as an active participant. Admin only.
+    function onboard(OnboardingRequest calldata request) external;
+
+    /// @notice Replaces an onboarded account's roles (and, for a verifier, its institution). Admin only.
+    function updateRoles(address account, uint16 roles, address institution) external;
+
+    /// @notice Suspends an active participant; it can no longer act or receive anything. Admin only.
+    /// @param reasonHash hash of the off-chain reason (case file, decision), for the audit trail
+    function suspend(address account, bytes32 reasonHash) external;
+
+    /// @notice Reinstates a suspended participant. Admin only.
+    function reinstate(address account) external;
+
+    /// @notice True when `account` is active and holds every role bit in `role`. One storage read.
+    function isActive(address account, uint16 role) external view returns (bool);
+
+    /// @notice True when `officer` is an active verifier working for `financier`, itself an active financier.
+    function isVerifierOf(address officer, address financier) external view returns (bool);
+
+    /// @notice The participant record of `account` (status `None` when never onboarded).
+    function participant(address account) external view returns (Participant memory);
+
+    /// @notice How many accounts were ever onboarded.
+    function participantCount() external view returns (uint256);
+
+    /// @notice The `index`-th onboarded account, in onboarding order (for listing with `participantCount`).
+    function accountAt(uint256 index) external view returns (address);
+}

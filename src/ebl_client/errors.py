@@ -1,0 +1,150 @@
+"""One exception hierarchy for the client: connection, input, signing and deployment problems, and
+every contract custom error as a named exception carrying the error's decoded arguments.
+
+A revert is never surfaced as hex: `decode_revert` maps the 4-byte selector to the class of the same
+name as the Solidity error (`AlreadyOnboarded`, `AccessControlUnauthorizedAccount`, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class EblError(Exception):
+    """Base of every error the client raises on purpose. The message is one line for the CLI."""
+
+
+class ConnectionFailed(EblError):
+    """The node could not be reached or did not answer JSON-RPC."""
+
+
+class WrongChain(EblError):
+    """The node's chain id is not the one the caller expected."""
+
+
+class InvalidInput(EblError, ValueError):
+    """A value given by the caller is malformed (address, jurisdiction, role, file...)."""
+
+
+class SignerError(EblError):
+    """No key, an unreadable keystore or a wrong password."""
+
+
+class DeploymentError(EblError):
+    """The deployment manifest is missing, unreadable or does not match the chain."""
+
+
+class NodeError(EblError):
+    """The embedded Anvil could not be started or stopped."""
+
+
+class TransactionTimeout(EblError):
+    """A sent transaction was not mined within the network profile's receipt timeout."""
+
+
+class TransactionFailed(EblError):
+    """A transaction or call failed without a custom error (panic, out of gas, plain revert)."""
+
+
+class ContractRevert(EblError):
+    """A contract refused the action with a custom error. Subclasses are named after the error.
+
+    `values` holds the error's arguments by name (addresses checksummed, bytes as 0x-hex), also
+    reachable as attributes: `err.account`.
+    """
+
+    message: ClassVar[str] = "the contract refused the action"
+    registry: ClassVar[dict[str, type[ContractRevert]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "message" in cls.__dict__:  # concrete error classes; grouping classes define no message
+            ContractRevert.registry[cls.__name__] = cls
+
+    def __init__(self, **values: Any) -> None:
+        self.values = values
+        try:
+            text = self.message.format(**values)
+        except (KeyError, IndexError):
+            text = self.message
+        super().__init__(f"{type(self).__name__}: {text}")
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+
+class UnknownContractError(ContractRevert):
+    """A custom error whose selector is in no artifact ABI the client knows."""
+
+    def __init__(self, selector: str, data: str) -> None:
+        self.values = {"selector": selector, "data": data}
+        EblError.__init__(self, f"unknown contract error {selector} (data {data})")
+
+
+# --- OpenZeppelin errors that the suite's contracts can raise ---------------------------------------
+
+
+class AccessControlError(ContractRevert):
+    """Raised by OpenZeppelin AccessControl."""
+
+
+class AccessControlUnauthorizedAccount(AccessControlError):
+    message = "account {account} does not hold the role this action needs ({neededRole})"
+
+
+class AccessControlBadConfirmation(AccessControlError):
+    message = "a role can only be renounced by the account itself"
+
+
+# --- ParticipantRegistry ----------------------------------------------------------------------------
+
+
+class ParticipantError(ContractRevert):
+    """Raised by the participant registry."""
+
+
+class ZeroAddress(ParticipantError):
+    message = "the zero address is not a participant"
+
+
+class AlreadyOnboarded(ParticipantError):
+    message = "account {account} is already onboarded"
+
+
+class NotOnboarded(ParticipantError):
+    message = "account {account} is not onboarded"
+
+
+class InvalidRoles(ParticipantError):
+    message = "role bits {roles} are empty or undefined"
+
+
+class InvalidJurisdiction(ParticipantError):
+    message = "jurisdiction {jurisdiction} is not a two-letter ISO 3166-1 code"
+
+
+class EmptyIdentifierHash(ParticipantError):
+    message = "account {account} needs a salted identifier hash"
+
+
+class InstitutionRequired(ParticipantError):
+    message = "verifier {account} must name the financier it works for"
+
+
+class UnexpectedInstitution(ParticipantError):
+    message = "account {account} is not a verifier and cannot name institution {institution}"
+
+
+class InvalidInstitution(ParticipantError):
+    message = "institution {institution} is not an active financier"
+
+
+class AlreadySuspended(ParticipantError):
+    message = "account {account} is already suspended"
+
+
+class NotSuspended(ParticipantError):
+    message = "account {account} is not suspended"
