@@ -299,10 +299,11 @@ class Chain:
         return ours[0]
 
     def _failure_of(self, tx: Tx, receipt: TxReceipt) -> EblError:
-        """Why a mined transaction failed: replay it at its block to get the revert data."""
+        """Why a mined transaction failed: replay it on the state after its block. A transaction that
+        raced ours into the same block (the usual cause once gas estimation passed) is visible there."""
         replay = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}
         try:
-            self.w3.eth.call(replay, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+            self.w3.eth.call(replay, receipt["blockNumber"])  # type: ignore[arg-type]
         except ContractLogicError as exc:
             return self._decoded(exc)
         except Exception:  # the replay itself is best effort

@@ -105,6 +105,8 @@ class AnvilNode:
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        except OSError as exc:
+            raise NodeError(f"cannot run anvil ({exc.strerror or exc}): run `make setup` or set ${BINARY_ENV}") from None
         finally:
             if self.log_file:
                 log.close()  # type: ignore[union-attr]

@@ -1,0 +1,73 @@
+"""Client tests drive the real client against an Anvil that they start themselves (ebl_client.node),
+as a bank embedding the client would. Each test that changes the chain runs inside an evm snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from ebl_client import deployment, keys
+from ebl_client.chain import Chain
+from ebl_client.hashing import identifier_hash
+from ebl_client.models import Role
+from ebl_client.node import AnvilNode, dev_keys
+from ebl_client.participants import Participants
+
+BESU_LIKE = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1}
+
+
+@pytest.fixture(scope="session")
+def anvil():
+    with AnvilNode() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def signers():
+    return [keys.from_private_key(k) for k in dev_keys(20)]
+
+
+@pytest.fixture(scope="session")
+def admin(signers):
+    return signers[0]
+
+
+@pytest.fixture(scope="session")
+def chain(anvil):
+    return Chain.connect(anvil.url)
+
+
+@pytest.fixture(scope="session")
+def deployments_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("deployments")
+
+
+@pytest.fixture(scope="session")
+def suite(chain, admin, deployments_dir):
+    return deployment.deploy_suite(chain, admin, deployments_dir)
+
+
+@pytest.fixture
+def snapshot(chain):
+    """Run the test on a snapshot of the chain and roll back afterwards (test-only anvil method)."""
+    snap = chain.w3.provider.make_request("evm_snapshot", [])["result"]
+    yield
+    assert chain.w3.provider.make_request("evm_revert", [snap])["result"] is True
+
+
+@pytest.fixture
+def registry(chain, suite, snapshot):
+    return Participants.of(chain, suite)
+
+
+def sample_hash(n: int = 0) -> bytes:
+    return identifier_hash(f"5493001KJTIIGC8Y1R{n:02d}", bytes([n + 1]) * 32)
+
+
+@pytest.fixture
+def onboard(registry, admin, signers):
+    """onboard(i, roles, jurisdiction="HK", institution=None) -> Participant for signers[i]."""
+
+    def _onboard(i: int, roles: Role = Role.TRADER, jurisdiction: str = "HK", institution: str | None = None):
+        return registry.onboard(admin, signers[i].address, roles, jurisdiction, sample_hash(i), institution)
+
+    return _onboard

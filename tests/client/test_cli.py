@@ -1,0 +1,195 @@
+"""The `ebl` command: tables and --json on success; on bad input one `error:` line, exit code 1, and
+the manifest, keystore and chain exactly as they were."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from ebl_client import keys
+from ebl_client.cli import cli
+from ebl_client.node import free_port
+
+from .conftest import sample_hash
+
+
+@pytest.fixture
+def run(anvil, admin, tmp_path, snapshot):
+    """run(*args, key=admin_key, **env) -> click Result, against the session Anvil and a tmp manifest dir."""
+    runner = CliRunner(mix_stderr=False)
+    base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
+                keys.PASSWORD_ENV: "", "EBL_KEYSTORE": ""}
+
+    def _run(*args, key=admin.key.to_0x_hex(), **env):
+        return runner.invoke(cli, list(args), env={**base_env, keys.DEFAULT_KEY_ENV: key, **env},
+                             catch_exceptions=False)
+
+    _run.manifest = tmp_path / "deployments" / "31337.json"
+    return _run
+
+
+@pytest.fixture
+def deployed(run):
+    result = run("deploy")
+    assert result.exit_code == 0, result.stderr
+    return run
+
+
+def one_error_line(result, *fragments):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def state_of(chain, run):
+    """Everything a failed command must leave alone: the manifest bytes, the chain height."""
+    manifest = run.manifest.read_bytes() if run.manifest.exists() else None
+    return manifest, chain.w3.eth.block_number
+
+
+def test_deploy_prints_the_contracts_and_writes_the_manifest(run):
+    result = run("deploy")
+    assert result.exit_code == 0
+    assert "ParticipantRegistry" in result.stdout and "manifest:" in result.stdout
+    assert json.loads(run.manifest.read_text())["chain_id"] == 31337
+
+
+def test_participant_lifecycle_through_the_cli(deployed, signers):
+    bank, officer = signers[2].address, signers[3].address
+    added = deployed("participants", "add", bank, "--roles", "financier", "--jurisdiction", "hk",
+                     "--identifier", "2138009HARBOURBANK51")
+    assert added.exit_code == 0, added.stderr
+    assert "financier" in added.stdout and "identifier salt" in added.stdout
+    officer_json = deployed("--json", "participants", "add", officer, "--roles", "verifier", "--jurisdiction", "HK",
+                            "--identifier-hash", "0x" + sample_hash(3).hex(), "--institution", bank)
+    assert json.loads(officer_json.stdout)["institution"] == bank
+
+    listed = json.loads(deployed("--json", "participants", "list").stdout)
+    assert [p["address"] for p in listed] == [bank, officer]
+    assert listed[1]["roles"] == ["verifier"] and listed[1]["status"] == "active"
+
+    suspended = json.loads(deployed("--json", "participants", "suspend", officer, "--reason", "left the bank").stdout)
+    assert suspended["status"] == "suspended"
+    shown = deployed("participants", "show", officer)
+    assert "suspended" in shown.stdout and officer in shown.stdout
+    assert json.loads(deployed("--json", "participants", "reinstate", officer).stdout)["status"] == "active"
+    roles = json.loads(deployed("--json", "participants", "set-roles", bank, "--roles", "financier,trader").stdout)
+    assert roles["roles"] == ["trader", "financier"]
+
+
+def test_given_salt_makes_the_identifier_hash_reproducible(deployed, signers):
+    salt = "0x" + "07" * 32
+    out = json.loads(deployed("--json", "participants", "add", signers[4].address, "--roles", "trader",
+                              "--jurisdiction", "CN", "--identifier", "91310000ma1fl4b24g", "--salt", salt).stdout)
+    from ebl_client.hashing import identifier_hash
+
+    assert out["identifier_hash"] == "0x" + identifier_hash("91310000MA1FL4B24G", bytes.fromhex("07" * 32)).hex()
+    assert out["salt"] == salt
+
+
+def test_unreachable_node(run, chain):
+    before = state_of(chain, run)
+    result = run("deploy", EBL_RPC_URL=f"http://127.0.0.1:{free_port()}")
+    one_error_line(result, "cannot reach the node")
+    assert state_of(chain, run) == before
+
+
+def test_wrong_chain_id(deployed, chain, signers):
+    before = state_of(chain, deployed)
+    result = deployed("--chain-id", "1337", "participants", "add", signers[1].address, "--roles", "trader",
+                      "--jurisdiction", "HK", "--identifier", "X1")
+    one_error_line(result, "chain id 31337, expected 1337")
+    assert state_of(chain, deployed) == before
+
+
+@pytest.mark.parametrize("address", ["0x1234", "0x70997970C51812dc3A010C7d01b50e0d17dc79c8", "alice"])
+def test_malformed_address(deployed, chain, address):
+    before = state_of(chain, deployed)
+    result = deployed("participants", "add", address, "--roles", "trader", "--jurisdiction", "HK", "--identifier", "X1")
+    one_error_line(result, "account")
+    assert state_of(chain, deployed) == before
+
+
+def test_missing_key(deployed, chain, signers):
+    before = state_of(chain, deployed)
+    result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
+                      "--identifier", "X1", key="")
+    one_error_line(result, "no signing key", "EBL_PRIVATE_KEY")
+    assert state_of(chain, deployed) == before
+
+
+def test_malformed_key_is_not_echoed(deployed, chain, signers):
+    bad = "0x" + "ab" * 31
+    result = deployed("participants", "suspend", signers[1].address, key=bad)
+    line = one_error_line(result, "not a 32-byte hex private key")
+    assert bad not in line and bad not in result.stdout
+
+
+def test_wrong_keystore_password(deployed, chain, admin, signers, tmp_path):
+    keystore = keys.write_keystore(admin, tmp_path / "admin.json", "right")
+    before = state_of(chain, deployed)
+    result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
+                      "--identifier", "X1", "--keystore", str(keystore), **{keys.PASSWORD_ENV: "wrong"})
+    one_error_line(result, "wrong password")
+    assert state_of(chain, deployed) == before
+    ok = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
+                  "--identifier", "X1", "--keystore", str(keystore), **{keys.PASSWORD_ENV: "right"})
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_onboarding_twice(deployed, chain, signers):
+    args = ("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK", "--identifier", "X1")
+    assert deployed(*args).exit_code == 0
+    before = state_of(chain, deployed)
+    one_error_line(deployed(*args), "AlreadyOnboarded", signers[1].address)
+    assert state_of(chain, deployed) == before
+
+
+def test_acting_as_a_non_admin(deployed, chain, signers):
+    before = state_of(chain, deployed)
+    result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
+                      "--identifier", "X1", key=signers[5].key.to_0x_hex())
+    one_error_line(result, "AccessControlUnauthorizedAccount", signers[5].address)
+    assert state_of(chain, deployed) == before
+
+
+def test_bad_role_and_jurisdiction(deployed, signers):
+    one_error_line(deployed("participants", "add", signers[1].address, "--roles", "banker", "--jurisdiction", "HK",
+                            "--identifier", "X1"), "unknown role")
+    one_error_line(deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HKG",
+                            "--identifier", "X1"), "jurisdiction")
+
+
+def test_deploying_twice_keeps_the_manifest(deployed, chain):
+    before = state_of(chain, deployed)
+    one_error_line(deployed("deploy"), "already deployed", "--redeploy")
+    assert state_of(chain, deployed) == before
+
+
+def test_no_deployment_yet(run):
+    one_error_line(run("participants", "list"), "run `ebl deploy` first")
+
+
+def test_keys_new_and_address(run, tmp_path):
+    path = tmp_path / "officer.json"
+    made = run("--json", "keys", "new", str(path), **{keys.PASSWORD_ENV: "s3cret"})
+    address = json.loads(made.stdout)["address"]
+    shown = run("keys", "address", "--keystore", str(path), **{keys.PASSWORD_ENV: "s3cret"})
+    assert shown.stdout.strip() == address
+    before = path.read_bytes()
+    one_error_line(run("keys", "new", str(path), **{keys.PASSWORD_ENV: "x"}), "refusing to overwrite")
+    assert path.read_bytes() == before
+
+
+def test_the_installed_console_script_exits_non_zero_with_one_line(tmp_path):
+    ebl = os.path.join(os.path.dirname(sys.executable), "ebl")
+    proc = subprocess.run([ebl, "--rpc-url", f"http://127.0.0.1:{free_port()}", "participants", "list"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("error: ")

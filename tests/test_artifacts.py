@@ -1,0 +1,38 @@
+"""The client's checked-in artifacts match contracts/, and its constants match the Solidity ones."""
+
+import re
+import sys
+from pathlib import Path
+
+from ebl_client import artifacts
+from ebl_client.models import Role
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_artifacts  # noqa: E402
+
+
+def test_artifacts_are_fresh():
+    """Fails when a contract, OpenZeppelin, solc or the settings changed without `make artifacts`."""
+    assert artifacts.index()["sourceDigest"] == build_artifacts.source_digest(), "stale: run `make artifacts`"
+
+
+def test_every_listed_artifact_loads_with_bytecode():
+    assert "ParticipantRegistry" in artifacts.names()
+    for name in artifacts.names():
+        artifact = artifacts.load(name)
+        assert artifact.abi and artifact.bytecode.startswith("0x") and len(artifact.bytecode) > 2
+
+
+def test_settings_match_ape_config():
+    config = (ROOT / "ape-config.yaml").read_text()
+    settings = artifacts.index()["settings"]
+    assert f"evm_version: {settings['evmVersion']}" in config
+    assert f"optimization_runs: {settings['optimizer']['runs']}" in config
+    assert f"version: {artifacts.index()['solc']}" in config
+
+
+def test_role_bits_match_roles_sol():
+    source = (ROOT / "contracts" / "access" / "Roles.sol").read_text()
+    bits = {name: 1 << int(shift) for name, shift in re.findall(r"uint16 internal constant (\w+) = 1 << (\d+);", source)}
+    assert bits == {r.name: int(r) for r in Role}
