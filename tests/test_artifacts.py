@@ -34,5 +34,6 @@ def test_settings_match_ape_config():
 
 def test_role_bits_match_roles_sol():
     source = (ROOT / "contracts" / "access" / "Roles.sol").read_text()
-    bits = {name: 1 << int(shift) for name, shift in re.findall(r"uint16 internal constant (\w+) = 1 << (\d+);", source)}
+    constants = re.findall(r"uint16 internal constant (\w+) = 1 << (\d+);", source)
+    bits = {name: 1 << int(shift) for name, shift in constants}
     assert bits == {r.name: int(r) for r in Role}

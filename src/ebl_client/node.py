@@ -106,7 +106,8 @@ class AnvilNode:
         try:
             self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         except OSError as exc:
-            raise NodeError(f"cannot run anvil ({exc.strerror or exc}): run `make setup` or set ${BINARY_ENV}") from None
+            reason = exc.strerror or exc
+            raise NodeError(f"cannot run anvil ({reason}): run `make setup` or set ${BINARY_ENV}") from None
         finally:
             if self.log_file:
                 log.close()  # type: ignore[union-attr]

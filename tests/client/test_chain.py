@@ -101,7 +101,8 @@ def test_besu_profile_legacy_zero_price_interval_mining(besu_like, admin, signer
     suite = deployment.deploy_suite(chain, admin, tmp_path)
     registry = Participants.of(chain, suite)
     registry.onboard(admin, signers[1].address, Role.TRADER, "HK", sample_hash(1))
-    tx = chain.w3.eth.get_transaction(chain.w3.eth.get_block("latest", full_transactions=True)["transactions"][0]["hash"])
+    latest = chain.w3.eth.get_block("latest", full_transactions=True)
+    tx = chain.w3.eth.get_transaction(latest["transactions"][0]["hash"])
     assert tx["type"] == 0 and tx["gasPrice"] == 0
 
 

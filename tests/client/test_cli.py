@@ -23,7 +23,9 @@ def run(anvil, admin, tmp_path, snapshot):
     base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
                 keys.PASSWORD_ENV: "", "EBL_KEYSTORE": ""}
 
-    def _run(*args, key=admin.key.to_0x_hex(), **env):
+    admin_key = admin.key.to_0x_hex()
+
+    def _run(*args, key=admin_key, **env):
         return runner.invoke(cli, list(args), env={**base_env, keys.DEFAULT_KEY_ENV: key, **env},
                              catch_exceptions=False)
 
@@ -144,7 +146,8 @@ def test_wrong_keystore_password(deployed, chain, admin, signers, tmp_path):
 
 
 def test_onboarding_twice(deployed, chain, signers):
-    args = ("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK", "--identifier", "X1")
+    args = ("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
+            "--identifier", "X1")
     assert deployed(*args).exit_code == 0
     before = state_of(chain, deployed)
     one_error_line(deployed(*args), "AlreadyOnboarded", signers[1].address)

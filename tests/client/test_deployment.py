@@ -45,9 +45,8 @@ def test_missing_manifest(chain, tmp_path):
 def test_manifest_of_a_reset_chain_is_detected(admin, tmp_path):
     with AnvilNode() as node:
         deployment.deploy_suite(Chain.connect(node.url), admin, tmp_path)
-    with AnvilNode() as fresh:  # same chain id, empty chain
-        with pytest.raises(errors.DeploymentError, match="has no code"):
-            deployment.load_for(Chain.connect(fresh.url), tmp_path)
+    with AnvilNode() as fresh, pytest.raises(errors.DeploymentError, match="has no code"):  # same id, empty chain
+        deployment.load_for(Chain.connect(fresh.url), tmp_path)
 
 
 def test_unreadable_manifest(chain, tmp_path):
