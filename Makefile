@@ -43,7 +43,7 @@ test: setup
 	$(BIN)/ape test --network ethereum:local:foundry $(TEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests scripts bench tools
+	$(BIN)/ruff check $(wildcard src tests scripts bench tools)
 	$(BIN)/mypy
 
 lock:
