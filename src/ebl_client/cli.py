@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +24,12 @@ from rich.console import Console
 from rich.table import Table
 
 from . import deployment as deployments
-from . import keys
+from . import hashing, keys
 from .chain import Chain, to_address
+from .credit import Credit
 from .errors import EblError, InvalidInput
 from .hashing import identifier_hash, new_salt
-from .models import Participant, Role
+from .models import CreditRecord, CreditVerification, Participant, Role
 from .networks import PROFILES, profile
 from .node import AnvilNode
 from .participants import Participants
@@ -55,6 +57,13 @@ class Context:
 
     def participants(self) -> Participants:
         return Participants.of(self.chain(), self.deployment())
+
+    def credit(self) -> Credit:
+        return Credit.of(self.chain(), self.deployment())
+
+    def now(self) -> int:
+        """The chain's clock (latest block time): expiries are judged against it, not the laptop's."""
+        return int(self.chain().w3.eth.get_block("latest")["timestamp"])
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -317,6 +326,257 @@ def participants_reinstate(ctx: Context, account: str, keystore: Path | None, ke
     """Reinstate a suspended ACCOUNT (admin)."""
     signer = load_signer(keystore, key_env)
     show_participants(ctx, "participant", [ctx.participants().reinstate(signer, account)])
+
+
+# --- credit ---------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def credit() -> None:
+    """Credit-report commitments: commit and disclose off chain; anchor, consent and verify on chain."""
+
+
+def expiry_options(fn: F) -> F:
+    fn = click.option("--valid-days", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Valid for this many days from the chain's current time.")(fn)
+    fn = click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+                      help="Expiry (UTC), e.g. 2027-05-31.")(fn)
+    return fn
+
+
+def resolve_expiry(ctx: Context, expires: Any, valid_days: float | None) -> int:
+    if (expires is None) == (valid_days is None):
+        raise InvalidInput("give exactly one of --expires DATE and --valid-days N")
+    if valid_days is not None:
+        return ctx.now() + int(valid_days * 86_400)
+    return int(expires.replace(tzinfo=UTC).timestamp())
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+def show_pairs(ctx: Context, title: str, value: Any, rows: list[tuple[str, Any]]) -> None:
+    if ctx.as_json:
+        emit_json(value)
+    else:
+        emit_table(title, ["", ""], rows)
+
+
+def show_record(ctx: Context, record: CreditRecord, title: str = "credit record") -> None:
+    show_pairs(ctx, title, record, [
+        ("subject", record.subject), ("root", record.root), ("provider", record.provider or "(not anchored)"),
+        ("anchored", _when(record.anchored_at)), ("expires", _when(record.expires_at)),
+        ("revoked", "yes" if record.revoked else "no"), ("valid now", _yes(record.valid)),
+    ])
+
+
+def show_verification(ctx: Context, v: CreditVerification) -> None:
+    show_pairs(ctx, "credit verification", v, [
+        ("financier", v.financier), ("subject", v.subject), ("root", v.root or ""),
+        ("status", v.status.name.lower()), ("maker", v.maker or ""), ("recorded", _when(v.recorded_at)),
+        ("checker", v.checker or ""), ("approved", _when(v.approved_at)),
+        ("approved and still valid", _yes(v.approved_and_valid)),
+    ])
+
+
+@credit.command("commit")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Commitment file to write (default REPORT.commitment.json); never overwritten.")
+@click.option("--schema", default=hashing.DEFAULT_SCHEMA, show_default=True)
+@pass_ctx
+def credit_commit(ctx: Context, report: Path, out: Path | None, schema: str) -> None:
+    """Salt and hash every field of REPORT into a commitment file. Uploads nothing."""
+    out = out or report.with_suffix(".commitment.json")
+    if out.exists():
+        raise InvalidInput(f"{out} already exists; refusing to overwrite a commitment (its salts are unique)")
+    commitment = hashing.commit(hashing.load_json_file(report, what=f"report {report}"), schema=schema)
+    commitment.save(out)
+    info = {"root": "0x" + commitment.root.hex(), "fields": len(commitment.salts), "schema": schema,
+            "commitment": str(out)}
+    show_pairs(ctx, "commitment", info, list(info.items()))
+
+
+@credit.command("anchor")
+@click.option("--subject", required=True, help="Account of the company the report is about.")
+@click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
+@expiry_options
+@signer_options
+@pass_ctx
+def credit_anchor(ctx: Context, subject: str, commitment_file: Path, expires: Any, valid_days: float | None,
+                  keystore: Path | None, key_env: str) -> None:
+    """Anchor a commitment's root on chain (credit provider)."""
+    commitment = hashing.Commitment.load(commitment_file)
+    subject = to_address(subject, what="subject")
+    when = resolve_expiry(ctx, expires, valid_days)
+    signer = load_signer(keystore, key_env)
+    show_record(ctx, ctx.credit().anchor(signer, subject, commitment, when), "anchored")
+
+
+@credit.command("revoke")
+@click.option("--subject", required=True)
+@click.option("--root", required=True)
+@click.option("--reason", default="", help="Kept off chain; its hash goes into the event.")
+@signer_options
+@pass_ctx
+def credit_revoke(ctx: Context, subject: str, root: str, reason: str, keystore: Path | None, key_env: str) -> None:
+    """Revoke an anchored record (the provider that anchored it)."""
+    signer = load_signer(keystore, key_env)
+    show_record(ctx, ctx.credit().revoke(signer, subject, root, reason), "revoked")
+
+
+@credit.command("verify")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
+@click.option("--subject", default=None, help="Also check on chain that the root is anchored and valid for SUBJECT.")
+@pass_ctx
+def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: str | None) -> None:
+    """Recompute REPORT's root with the commitment's salts (and check the anchor). Exit 1 on any mismatch."""
+    commitment = hashing.Commitment.load(commitment_file)
+    document = hashing.load_json_file(report, what=f"report {report}")
+    root = hashing.recompute_root(document, commitment)
+    if root != commitment.root:
+        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}: a field was changed")
+    record = ctx.credit().record(subject, root) if subject else None
+    if record is not None and not record.valid:
+        state = "revoked" if record.revoked else "expired" if record.exists else "not anchored"
+        raise InvalidInput(f"root 0x{root.hex()} matches the report but is {state} for subject {record.subject}")
+    info = {"report": str(report), "root": "0x" + root.hex(), "matchesCommitment": True,
+            **({"subject": record.subject, "provider": record.provider, "anchoredAndValid": True,
+                "expiresAt": record.expires_at} if record else {})}
+    show_pairs(ctx, "report verified", info, list(info.items()))
+
+
+@credit.command("disclose")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
+@click.option("--field", "path", required=True, help="JSON Pointer of the field, e.g. /rating/grade.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the disclosure here (default stdout).")
+@pass_ctx
+def credit_disclose(ctx: Context, report: Path, commitment_file: Path, path: str, out: Path | None) -> None:
+    """Reveal one field (value, salt, Merkle proof) without revealing any other."""
+    disclosure = hashing.disclose(hashing.load_json_file(report, what=f"report {report}"),
+                                  hashing.Commitment.load(commitment_file), path)
+    text = json.dumps(disclosure.to_json(), indent=2)
+    if out is None:
+        click.echo(text)
+        return
+    if out.exists():
+        raise InvalidInput(f"{out} already exists")
+    out.write_text(text + "\n")
+    click.echo(f"disclosure of {path} written to {out}", err=ctx.as_json)
+
+
+@credit.command("verify-field")
+@click.argument("disclosure_file", type=click.Path(path_type=Path))
+@click.option("--subject", required=True)
+@pass_ctx
+def credit_verify_field(ctx: Context, disclosure_file: Path, subject: str) -> None:
+    """Check a disclosed field off chain and on chain. Exit 1 when it does not verify."""
+    disclosure = hashing.Disclosure.from_json(hashing.load_json_file(disclosure_file))
+    if not disclosure.verify():
+        raise InvalidInput(f"{disclosure.path}: value, salt and proof do not lead to root 0x{disclosure.root.hex()}")
+    if not ctx.credit().verify_field(subject, disclosure):
+        raise InvalidInput(f"root 0x{disclosure.root.hex()} is not anchored and valid for subject {subject}")
+    info = {"path": disclosure.path, "value": disclosure.value, "root": "0x" + disclosure.root.hex(),
+            "subject": to_address(subject), "verified": True}
+    show_pairs(ctx, "field verified", info, list(info.items()))
+
+
+@credit.command("consent")
+@click.option("--root", required=True)
+@click.option("--financier", required=True)
+@expiry_options
+@signer_options
+@pass_ctx
+def credit_consent(ctx: Context, root: str, financier: str, expires: Any, valid_days: float | None,
+                   keystore: Path | None, key_env: str) -> None:
+    """Consent, as the subject, to FINANCIER relying on your record until the expiry."""
+    when = resolve_expiry(ctx, expires, valid_days)
+    signer = load_signer(keystore, key_env)
+    c = ctx.credit().grant_consent(signer, root, financier, when)
+    show_pairs(ctx, "consent", c, [("subject", c.subject), ("root", c.root), ("financier", c.financier),
+                                   ("expires", _when(c.expires_at)), ("live", _yes(c.live))])
+
+
+@credit.command("withdraw-consent")
+@click.option("--root", required=True)
+@click.option("--financier", required=True)
+@signer_options
+@pass_ctx
+def credit_withdraw_consent(ctx: Context, root: str, financier: str, keystore: Path | None, key_env: str) -> None:
+    """Withdraw your consent (the subject)."""
+    signer = load_signer(keystore, key_env)
+    c = ctx.credit().withdraw_consent(signer, root, financier)
+    show_pairs(ctx, "consent withdrawn", c, [("subject", c.subject), ("root", c.root), ("financier", c.financier),
+                                             ("live", _yes(c.live))])
+
+
+@credit.command("record-verification")
+@click.option("--financier", required=True, help="The bank the officer works for.")
+@click.option("--subject", required=True)
+@click.option("--report", type=click.Path(path_type=Path), required=True)
+@click.option("--commitment", "commitment_file", type=click.Path(path_type=Path), required=True)
+@signer_options
+@pass_ctx
+def credit_record_verification(ctx: Context, financier: str, subject: str, report: Path, commitment_file: Path,
+                               keystore: Path | None, key_env: str) -> None:
+    """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer)."""
+    commitment = hashing.Commitment.load(commitment_file)
+    root = hashing.recompute_root(hashing.load_json_file(report, what=f"report {report}"), commitment)
+    if root != commitment.root:
+        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}; nothing recorded")
+    signer = load_signer(keystore, key_env)
+    show_verification(ctx, ctx.credit().record_verification(signer, financier, subject, root))
+
+
+@credit.command("approve-verification")
+@click.option("--financier", required=True)
+@click.option("--subject", required=True)
+@signer_options
+@pass_ctx
+def credit_approve_verification(ctx: Context, financier: str, subject: str, keystore: Path | None,
+                                key_env: str) -> None:
+    """Checker: approve the recorded verification (a second officer of the same bank)."""
+    signer = load_signer(keystore, key_env)
+    show_verification(ctx, ctx.credit().approve_verification(signer, financier, subject))
+
+
+@credit.command("status")
+@click.option("--subject", required=True)
+@click.option("--root", default=None)
+@click.option("--financier", default=None)
+@pass_ctx
+def credit_status(ctx: Context, subject: str, root: str | None, financier: str | None) -> None:
+    """A record (with --root), a consent (with --root and --financier), a verification (with --financier)."""
+    if not root and not financier:
+        raise InvalidInput("give --root, --financier or both")
+    facade = ctx.credit()
+    parts: dict[str, Any] = {}
+    if root:
+        parts["record"] = facade.record(subject, root)
+    if root and financier:
+        parts["consent"] = facade.consent(subject, root, financier)
+    if financier:
+        parts["verification"] = facade.verification(financier, subject)
+    if ctx.as_json:
+        emit_json(parts)
+        return
+    if "record" in parts:
+        show_record(ctx, parts["record"])
+    if "consent" in parts:
+        c = parts["consent"]
+        show_pairs(ctx, "consent", c, [("financier", c.financier), ("granted", _when(c.granted_at)),
+                                       ("expires", _when(c.expires_at)), ("withdrawn", "yes" if c.withdrawn else "no"),
+                                       ("live", _yes(c.live))])
+    if "verification" in parts:
+        show_verification(ctx, parts["verification"])
 
 
 @cli.group("keys")

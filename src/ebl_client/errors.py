@@ -148,3 +148,78 @@ class AlreadySuspended(ParticipantError):
 
 class NotSuspended(ParticipantError):
     message = "account {account} is not suspended"
+
+
+# --- CreditHashRegistry -----------------------------------------------------------------------------
+
+
+class CreditError(ContractRevert):
+    """Raised by the credit-hash registry."""
+
+
+class NotCreditProvider(CreditError):
+    message = "account {account} is not an active credit provider"
+
+
+class InvalidSubject(CreditError):
+    message = "subject {subject} is not a valid account"
+
+
+class EmptyRoot(CreditError):
+    message = "the commitment root is empty"
+
+
+class InvalidExpiry(CreditError):
+    message = "expiry {expiresAt} is not in the future"
+
+
+class BatchSizeInvalid(CreditError):
+    message = "batch of {size} is empty, uneven or larger than {max}"
+
+
+class AlreadyAnchored(CreditError):
+    message = "root {root} is already anchored for subject {subject}"
+
+
+class RecordNotFound(CreditError):
+    message = "no record of root {root} for subject {subject}"
+
+
+class NotRecordProvider(CreditError):
+    message = "{caller} did not anchor this record (provider {provider})"
+
+
+class RecordRevoked(CreditError):
+    message = "record {root} of subject {subject} is revoked"
+
+
+class RecordExpired(CreditError):
+    message = "record {root} of subject {subject} expired at {expiresAt}"
+
+
+class NotFinancier(CreditError):
+    message = "{financier} is not an active financier"
+
+
+class SubjectNotActive(CreditError):
+    message = "subject {subject} is not an active trader"
+
+
+class ConsentMissing(CreditError):
+    message = "subject {subject} has no live consent for {financier} on record {root}"
+
+
+class NotVerifierOf(CreditError):
+    message = "{officer} is not an active verifier officer of {financier}"
+
+
+class VerificationNotRecorded(CreditError):
+    message = "{financier} has no recorded verification of {subject}"
+
+
+class VerificationAlreadyApproved(CreditError):
+    message = "{financier}'s verification of {subject} is already approved"
+
+
+class SameMakerAndChecker(CreditError):
+    message = "officer {officer} recorded this verification and cannot also approve it"

@@ -61,3 +61,50 @@ class Participant:
     @property
     def active(self) -> bool:
         return self.status is ParticipantStatus.ACTIVE
+
+
+class VerificationStatus(enum.IntEnum):
+    NONE = 0
+    RECORDED = 1
+    APPROVED = 2
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """An anchored commitment as the chain holds it (no report data: there is none on chain)."""
+
+    subject: str
+    root: str
+    provider: str | None
+    anchored_at: int
+    expires_at: int
+    revoked: bool
+    valid: bool
+
+    @property
+    def exists(self) -> bool:
+        return self.provider is not None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    subject: str
+    root: str
+    financier: str
+    granted_at: int
+    expires_at: int
+    withdrawn: bool
+    live: bool
+
+
+@dataclass(frozen=True)
+class CreditVerification:
+    financier: str
+    subject: str
+    root: str | None
+    status: VerificationStatus
+    maker: str | None
+    recorded_at: int
+    checker: str | None
+    approved_at: int
+    approved_and_valid: bool

@@ -71,3 +71,27 @@ def onboard(registry, admin, signers):
         return registry.onboard(admin, signers[i].address, roles, jurisdiction, sample_hash(i), institution)
 
     return _onboard
+
+
+def travel(chain, seconds: int) -> None:
+    """Move the chain clock forward (test-only anvil methods)."""
+    chain.w3.provider.make_request("evm_increaseTime", [seconds])
+    chain.w3.provider.make_request("evm_mine", [])
+
+
+@pytest.fixture
+def credit_parties(onboard, signers):
+    return onboard_credit_parties(onboard, signers)
+
+
+def onboard_credit_parties(onboard, signers):
+    """provider 1, subject 2 (the exporter), bank 3 with officers 4 and 5, bank 6 with officer 7."""
+    onboard(1, Role.CREDIT_PROVIDER, "CN")
+    onboard(2, Role.TRADER, "HK")
+    onboard(3, Role.FINANCIER, "HK")
+    onboard(6, Role.FINANCIER, "CN")
+    onboard(4, Role.VERIFIER, "HK", institution=signers[3].address)
+    onboard(5, Role.VERIFIER, "HK", institution=signers[3].address)
+    onboard(7, Role.VERIFIER, "CN", institution=signers[6].address)
+    names = ("provider", "subject", "bank", "maker", "checker", "other_bank", "other_officer")
+    return dict(zip(names, (signers[i] for i in (1, 2, 3, 4, 5, 6, 7)), strict=True))

@@ -1,0 +1,146 @@
+"""Gas per operation of the suite, measured on an embedded Anvil (Cancun rules, optimizer on), and the
+client's throughput on that node.
+
+    python bench/gas.py            a table
+    python bench/gas.py --json     one JSON object {"Contract.function": gas, ...}
+
+Gas comes from the receipts of real transactions sent through the client (the same path `ebl` uses).
+Throughput is wall-clock and machine-dependent: it is printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from rich.console import Console
+from rich.table import Table
+
+from ebl_client import deployment, keys
+from ebl_client.chain import Chain
+from ebl_client.hashing import identifier_hash
+from ebl_client.models import Role
+from ebl_client.node import AnvilNode, dev_keys
+
+ZERO = "0x" + "00" * 20
+DAY = 86_400
+BATCH = 100
+
+#: Targets from the issues; the table marks each figure against its target.
+TARGETS: dict[str, int] = {
+    "CreditHashRegistry.anchor": 60_000,
+    "CreditHashRegistry.anchorBatch.perRoot": 25_000,
+}
+
+
+class Bench:
+    def __init__(self, chain: Chain, signers: list[LocalAccount], suite: deployment.Deployment) -> None:
+        self.chain, self.signers, self.suite = chain, signers, suite
+        self.gas: dict[str, int] = {}
+        self.throughput: dict[str, float] = {}
+        self.contracts = {name: chain.contract(name, c.address) for name, c in suite.contracts.items()}
+
+    def send(self, key: str | None, signer: LocalAccount, contract: str, fn: str, *args: Any) -> int:
+        used = int(self.chain.transact(signer, self.contracts[contract], fn, *args)["gasUsed"])
+        if key is not None:
+            self.gas[key] = used
+        return used
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+
+    def timed(self, key: str, count: int, action: Callable[[int], object]) -> None:
+        started = time.perf_counter()
+        for i in range(count):
+            action(i)
+        self.throughput[key] = count / (time.perf_counter() - started)
+
+
+def onboard_request(account: str, roles: Role, n: int, institution: str = ZERO) -> tuple[Any, ...]:
+    return (account, int(roles), b"HK", identifier_hash(f"BENCH{n:06d}", n.to_bytes(32, "big")), institution)
+
+
+def bench_participants(b: Bench) -> None:
+    admin, s = b.signers[0], b.signers
+    pr = "ParticipantRegistry"
+    b.send(f"{pr}.onboard", admin, pr, "onboard", onboard_request(s[1].address, Role.TRADER, 1))
+    for i, role in ((2, Role.CREDIT_PROVIDER), (3, Role.FINANCIER), (6, Role.TRADER)):
+        b.send(None, admin, pr, "onboard", onboard_request(s[i].address, role, i))
+    b.send(None, admin, pr, "onboard", onboard_request(s[4].address, Role.VERIFIER, 4, s[3].address))
+    b.send(f"{pr}.onboard(verifier)", admin, pr, "onboard",
+           onboard_request(s[5].address, Role.VERIFIER, 5, s[3].address))
+    b.send(f"{pr}.suspend", admin, pr, "suspend", s[6].address, keccak(text="bench"))
+    b.send(f"{pr}.reinstate", admin, pr, "reinstate", s[6].address)
+    b.send(f"{pr}.updateRoles", admin, pr, "updateRoles", s[6].address, int(Role.TRADER | Role.FINANCIER), ZERO)
+
+
+def bench_credit(b: Bench) -> None:
+    provider, subject, bank, maker, checker = (b.signers[i] for i in (2, 1, 3, 4, 5))
+    ch = "CreditHashRegistry"
+    schema, expires = keccak(text="gba-credit-report/v1"), b.now() + 365 * DAY
+    root = keccak(text="bench root 0")
+    b.send(f"{ch}.anchor", provider, ch, "anchor", subject.address, root, schema, expires)
+    subjects = [b.signers[10 + i % 10].address for i in range(BATCH)]
+    roots = [keccak(text=f"bench batch root {i}") for i in range(BATCH)]
+    batch = b.send(f"{ch}.anchorBatch", provider, ch, "anchorBatch", subjects, roots, schema, expires)
+    b.gas[f"{ch}.anchorBatch.perRoot"] = batch // BATCH
+    b.send(f"{ch}.grantConsent", subject, ch, "grantConsent", root, bank.address, b.now() + 30 * DAY)
+    b.send(f"{ch}.recordVerification", maker, ch, "recordVerification", bank.address, subject.address, root)
+    b.send(f"{ch}.approveVerification", checker, ch, "approveVerification", bank.address, subject.address)
+    b.send(f"{ch}.withdrawConsent", subject, ch, "withdrawConsent", root, bank.address)
+    b.send(f"{ch}.revoke", provider, ch, "revoke", subject.address, root, keccak(text="superseded"))
+    b.timed("CreditHashRegistry.anchor (client, sequential)", 50, lambda i: b.send(
+        None, provider, ch, "anchor", subject.address, keccak(text=f"throughput {i}"), schema, expires))
+
+
+def run() -> Bench:
+    signers = [keys.from_private_key(k) for k in dev_keys(20)]
+    with AnvilNode() as node, tempfile.TemporaryDirectory() as tmp:
+        chain = Chain.connect(node.url)
+        suite = deployment.deploy_suite(chain, signers[0], Path(tmp))
+        bench = Bench(chain, signers, suite)
+        bench_participants(bench)
+        bench_credit(bench)
+    return bench
+
+
+def print_table(b: Bench, console: Console) -> None:
+    table = Table(title="gas per operation (Anvil, Cancun, solc 0.8.37, optimizer 200 runs)", title_justify="left")
+    for column in ("operation", "gas", "target", ""):
+        table.add_column(column, justify="right" if column in ("gas", "target") else "left")
+    for name, gas in b.gas.items():
+        target = TARGETS.get(name)
+        mark = "" if target is None else ("ok" if gas <= target else "OVER")
+        table.add_row(name, f"{gas:,}", f"{target:,}" if target else "", mark)
+    console.print(table)
+    tput = Table(title="client throughput (one key, send-and-wait, this machine)", title_justify="left")
+    tput.add_column("operation")
+    tput.add_column("tx/s", justify="right")
+    for name, rate in b.throughput.items():
+        tput.add_row(name, f"{rate:.1f}")
+    console.print(tput)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print {operation: gas} as one JSON object")
+    args = parser.parse_args(argv)
+    bench = run()
+    if args.json:
+        print(json.dumps(bench.gas, indent=2))
+    else:
+        print_table(bench, Console(width=120))
+    over = [k for k, target in TARGETS.items() if k in bench.gas and bench.gas[k] > target]
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
