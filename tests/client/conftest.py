@@ -4,9 +4,11 @@ as a bank embedding the client would. Each test that changes the chain runs insi
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from ebl_client import deployment, keys
 from ebl_client.chain import Chain
+from ebl_client.cli import cli
 from ebl_client.hashing import identifier_hash
 from ebl_client.models import Role
 from ebl_client.node import AnvilNode, dev_keys
@@ -95,3 +97,39 @@ def onboard_credit_parties(onboard, signers):
     onboard(7, Role.VERIFIER, "CN", institution=signers[6].address)
     names = ("provider", "subject", "bank", "maker", "checker", "other_bank", "other_officer")
     return dict(zip(names, (signers[i] for i in (1, 2, 3, 4, 5, 6, 7)), strict=True))
+
+
+# --- the `ebl` command, in process ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(anvil, admin, tmp_path, snapshot):
+    """run(*args, key=admin_key, **env) -> click Result, against the session Anvil and a tmp manifest dir."""
+    runner = CliRunner(mix_stderr=False)
+    base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
+                keys.PASSWORD_ENV: "", "EBL_KEYSTORE": ""}
+
+    admin_key = admin.key.to_0x_hex()
+
+    def _run(*args, key=admin_key, **env):
+        return runner.invoke(cli, list(args), env={**base_env, keys.DEFAULT_KEY_ENV: key, **env},
+                             catch_exceptions=False)
+
+    _run.manifest = tmp_path / "deployments" / "31337.json"
+    return _run
+
+
+@pytest.fixture
+def deployed(run):
+    result = run("deploy")
+    assert result.exit_code == 0, result.stderr
+    return run
+
+
+def one_error_line(result, *fragments):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]

@@ -7,46 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from ebl_client import keys
-from ebl_client.cli import cli
 from ebl_client.node import free_port
 
-from .conftest import sample_hash
-
-
-@pytest.fixture
-def run(anvil, admin, tmp_path, snapshot):
-    """run(*args, key=admin_key, **env) -> click Result, against the session Anvil and a tmp manifest dir."""
-    runner = CliRunner(mix_stderr=False)
-    base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
-                keys.PASSWORD_ENV: "", "EBL_KEYSTORE": ""}
-
-    admin_key = admin.key.to_0x_hex()
-
-    def _run(*args, key=admin_key, **env):
-        return runner.invoke(cli, list(args), env={**base_env, keys.DEFAULT_KEY_ENV: key, **env},
-                             catch_exceptions=False)
-
-    _run.manifest = tmp_path / "deployments" / "31337.json"
-    return _run
-
-
-@pytest.fixture
-def deployed(run):
-    result = run("deploy")
-    assert result.exit_code == 0, result.stderr
-    return run
-
-
-def one_error_line(result, *fragments):
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
+from .conftest import one_error_line, sample_hash
 
 
 def state_of(chain, run):

@@ -9,8 +9,7 @@ import pytest
 from ebl_client import deployment
 from ebl_client.participants import Participants
 
-from .conftest import onboard_credit_parties, sample_hash
-from .test_cli import deployed, one_error_line, run  # noqa: F401  (fixtures)
+from .conftest import onboard_credit_parties, one_error_line, sample_hash
 
 DATA = Path(__file__).parents[1] / "data"
 

@@ -24,7 +24,8 @@ def parts(project, admin, accounts):
     for i, role in roles.items():
         participants.onboard((accounts[i], role, b"CN", keccak(i.to_bytes(32, "big")), ZERO), sender=admin)
     for i, bank in ((6, 4), (7, 4), (9, 5)):
-        participants.onboard((accounts[i], VERIFIER, b"HK", keccak(i.to_bytes(32, "big")), accounts[bank]), sender=admin)
+        request = (accounts[i], VERIFIER, b"HK", keccak(i.to_bytes(32, "big")), accounts[bank])
+        participants.onboard(request, sender=admin)
     return participants, credit
 
 
@@ -127,7 +128,7 @@ def test_anchor_batch(credit, provider, accounts, chain):
     expires = later(chain)
     tx = credit.anchorBatch(subjects, roots, SCHEMA, expires, sender=provider)
     assert tx.events == [credit.BatchAnchored(provider, SCHEMA, expires, subjects, roots)]
-    assert all(credit.isValid(s, r) for s, r in zip(subjects, roots))
+    assert all(credit.isValid(s, r) for s, r in zip(subjects, roots, strict=True))
 
 
 def test_anchor_batch_refusals(credit, provider, subject, accounts, chain):
