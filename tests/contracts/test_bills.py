@@ -108,8 +108,9 @@ def escrow(accounts):
 
 @pytest.fixture(scope="module")
 def participants(
-    project, admin, carrier, other_carrier, shipper, bank, importer, agent, suspended, escrow
+    project, admin, outsider, carrier, other_carrier, shipper, bank, importer, agent, suspended, escrow
 ):
+    """Every party onboarded except the outsider (never onboarded); `suspended` is onboarded, then suspended."""
     registry = admin.deploy(project.ParticipantRegistry, admin)
     onboard = [
         (carrier, CARRIER_ROLE),
@@ -124,6 +125,7 @@ def participants(
     for account, roles in onboard:
         registry.onboard((account, roles, b"HK", ID_HASH, ZERO), sender=admin)
     registry.suspend(suspended, keccak(text="sanctions screening hit"), sender=admin)
+    assert not registry.isActive(outsider, TRADER_ROLE)
     return registry
 
 
