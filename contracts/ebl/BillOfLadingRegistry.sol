@@ -26,7 +26,7 @@ import {IBillOfLadingRegistry} from "./IBillOfLadingRegistry.sol";
 /// new recipient, about 90,000 gas over one bill's life. Holders are found with `ownerOf`, the `Transfer`
 /// events or `TitleAction` history.
 contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, Pausable {
-    /// @dev One bill in five slots, keyed by token id; the lifecycle touches at most three per action.
+    /// @dev One bill in five slots, keyed by token id; an action writes at most three of a bill's slots.
     /// slot 0 (every action reads it; holder moves and status changes write it):
     ///   holder (20) | status (1) | straight (1) | amendment (1) | generation (4)
     /// slot 1 (title; endorsements write it):
@@ -232,7 +232,8 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         }
         _records[first].latestGeneration = generation + 1;
         successor = _offset(tokenId, 1);
-        address holder = r.previous;
+        address holder = r.previous; // the surrendering holder
+        // (the reference is implied by the id, so the request leaves it empty)
         _mintBill(
             successor,
             generation + 1,
@@ -303,17 +304,17 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
 
     // ------------------------------------------------------------------ ERC-721: movement only through the lifecycle
 
-    /// @dev Always reverts: per-account counts are not kept (see the contract note).
+    /// @notice Not supported: always reverts `BalanceNotTracked` (see the contract note).
     function balanceOf(address) public pure override returns (uint256) {
         revert BalanceNotTracked();
     }
 
-    /// @dev Always reverts: nobody but the holder may act on a bill.
+    /// @notice Not supported: always reverts `ApprovalDisabled`; nobody but the holder acts on a bill.
     function approve(address, uint256) public pure override {
         revert ApprovalDisabled();
     }
 
-    /// @dev Always reverts: nobody but the holder may act on a bill.
+    /// @notice Not supported: always reverts `ApprovalDisabled`; nobody but the holder acts on a bill.
     function setApprovalForAll(address, bool) public pure override {
         revert ApprovalDisabled();
     }

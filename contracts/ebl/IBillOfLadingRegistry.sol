@@ -185,8 +185,9 @@ interface IBillOfLadingRegistry {
     function blankEndorse(uint256 tokenId, bytes32 remarkHash) external;
 
     /// @notice The recipient of the last move refuses it: the previous holder and/or beneficiary is
-    /// restored. Caller: the new holder if the last move changed the holder, else the new beneficiary; only
-    /// as the very next action on the bill.
+    /// restored, and must still be active (a restoration is a receipt). Caller: the new holder if the last
+    /// move changed the holder, else the new beneficiary; only as the very next action on the bill (any
+    /// other action closes the window). A nomination made before the move does not revive.
     function reject(uint256 tokenId, bytes32 remarkHash) external;
 
     /// @notice Surrenders the bill to its carrier for delivery of the goods; the carrier becomes holder and
@@ -201,8 +202,8 @@ interface IBillOfLadingRegistry {
     /// Caller: the issuing carrier.
     function acceptSurrender(uint256 tokenId, bytes32 remarkHash) external;
 
-    /// @notice Rejects a surrender (for delivery or amendment): the surrendering holder is restored and the
-    /// bill is live again. Caller: the issuing carrier.
+    /// @notice Rejects a surrender (for delivery or amendment): the surrendering holder, who must still be
+    /// active, is restored and the bill is live again. Caller: the issuing carrier.
     function rejectSurrender(uint256 tokenId, bytes32 remarkHash) external;
 
     /// @notice Accepts a surrender for amendment by re-issuing: the bill is voided and a successor with the

@@ -713,6 +713,21 @@ def test_any_other_action_closes_the_reject_window(bills, split_bill, shipper, b
         bills.reject(split_bill, NO_REMARK, sender=importer)
 
 
+@pytest.mark.parametrize("next_action", ["blankEndorse", "surrender rejected", "nominate"])
+def test_the_recipients_own_action_accepts_the_move(bills, carrier, order_bill, shipper, bank, importer, next_action):
+    bills.transferOwners(order_bill, bank, bank, NO_REMARK, sender=shipper)
+    if next_action == "blankEndorse":
+        bills.blankEndorse(order_bill, NO_REMARK, sender=bank)
+    elif next_action == "surrender rejected":
+        bills.surrenderForAmendment(order_bill, NO_REMARK, sender=bank)
+        bills.rejectSurrender(order_bill, NO_REMARK, sender=carrier)
+    else:
+        bills.nominate(order_bill, importer, NO_REMARK, sender=bank)
+    assert bills.bill(order_bill).lastMove == Move.NONE
+    with ape.reverts(bills.NothingToReject, tokenId=order_bill):
+        bills.reject(order_bill, NO_REMARK, sender=bank)
+
+
 def test_reject_refused_when_the_previous_party_is_suspended(
     bills, participants, admin, order_bill, shipper, bank
 ):
