@@ -728,10 +728,14 @@ def test_the_recipients_own_action_accepts_the_move(bills, carrier, order_bill, 
         bills.reject(order_bill, NO_REMARK, sender=bank)
 
 
+@pytest.mark.parametrize("move", ["transferHolder", "endorse", "transferOwners"])
 def test_reject_refused_when_the_previous_party_is_suspended(
-    bills, participants, admin, order_bill, shipper, bank
+    bills, participants, admin, order_bill, shipper, bank, move
 ):
-    bills.transferHolder(order_bill, bank, NO_REMARK, sender=shipper)
+    if move == "transferOwners":
+        bills.transferOwners(order_bill, bank, bank, NO_REMARK, sender=shipper)
+    else:
+        getattr(bills, move)(order_bill, bank, NO_REMARK, sender=shipper)
     participants.suspend(shipper, NO_REMARK, sender=admin)
     with ape.reverts(bills.RecipientNotActive, recipient=shipper):
         bills.reject(order_bill, NO_REMARK, sender=bank)
