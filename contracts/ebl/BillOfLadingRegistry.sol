@@ -419,11 +419,12 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
 
     /// @dev Writes a new record and mints. The id's record is empty: `issue` checked generation 0, and a
     /// later generation is free unless the 96-bit hashes of two of the carrier's references nearly collide,
-    /// in which case this reverts rather than overwrite.
+    /// in which case this reverts rather than overwrite. A fresh issue needs an eligible beneficiary; an
+    /// amendment keeps its predecessor's, which is zero for a bill endorsed in blank.
     function _mintBill(uint256 tokenId, uint32 generation, bool amendment, IssueRequest memory request) private {
         address holder = request.holder;
         address beneficiary = request.beneficiary;
-        if (beneficiary != holder) _requireEligible(beneficiary);
+        if (beneficiary != holder && !(amendment && beneficiary == address(0))) _requireEligible(beneficiary);
         Record storage r = _records[tokenId];
         Status status = r.status;
         if (status != Status.None) revert InvalidStatus(tokenId, status);

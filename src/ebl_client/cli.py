@@ -25,11 +25,12 @@ from rich.table import Table
 
 from . import deployment as deployments
 from . import hashing, keys
+from .bills import Bills
 from .chain import Chain, to_address
 from .credit import Credit
 from .errors import EblError, InvalidInput
 from .hashing import identifier_hash, new_salt
-from .models import CreditRecord, CreditVerification, Participant, Role
+from .models import Bill, CreditRecord, CreditVerification, Participant, Role, TitleEvent
 from .networks import PROFILES, profile
 from .node import AnvilNode
 from .participants import Participants
@@ -57,6 +58,9 @@ class Context:
 
     def participants(self) -> Participants:
         return Participants.of(self.chain(), self.deployment())
+
+    def bills(self) -> Bills:
+        return Bills.of(self.chain(), self.deployment())
 
     def credit(self) -> Credit:
         return Credit.of(self.chain(), self.deployment())
@@ -326,6 +330,191 @@ def participants_reinstate(ctx: Context, account: str, keystore: Path | None, ke
     """Reinstate a suspended ACCOUNT (admin)."""
     signer = load_signer(keystore, key_env)
     show_participants(ctx, "participant", [ctx.participants().reinstate(signer, account)])
+
+
+# --- bills ----------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def bill() -> None:
+    """Electronic bills of lading: issue, move, surrender, amend; show, history, verify."""
+
+
+def remark_option(fn: F) -> F:
+    return click.option("--remark", default="", help="Free text kept off chain; its keccak256 goes into the event.")(fn)
+
+
+def show_bill(ctx: Context, b: Bill, title: str = "bill of lading") -> None:
+    show_pairs(ctx, title, b, [
+        ("token id", hex(b.token_id)), ("reference", b.transport_document_reference), ("status", b.status.name.lower()),
+        ("type", "straight" if b.straight else "to order"), ("carrier", b.carrier), ("holder", b.holder),
+        ("beneficiary", "(blank endorsed: bearer)" if b.blank_endorsed else (b.beneficiary or "")),
+        ("nominee", b.nominee or ""), ("document SHA-256", b.document_hash), ("issued in block", b.issued_block),
+        ("amends", hex(b.predecessor) if b.predecessor else ""),
+        ("amended by", hex(b.successor) if b.successor else ""),
+    ])
+
+
+def show_history(ctx: Context, token: int, events: list[TitleEvent]) -> None:
+    if ctx.as_json:
+        emit_json(events)
+        return
+    emit_table(f"chain of title of bill {hex(token)}", ["#", "block", "action", "DCSA", "actor", "holder",
+                                                        "beneficiary", "transaction"],
+               ([i + 1, e.block, e.action.name.lower(), e.action.dcsa, e.actor, e.holder, e.beneficiary or "",
+                 e.tx_hash[:18] + "..."] for i, e in enumerate(events)))
+
+
+def bill_action(name: str, help_text: str, *extra: Callable[[F], F]) -> Callable[[Callable[..., Bill]], Any]:
+    """Declare `ebl bill <name> TOKEN [options]`: `act(bills, signer, token, **options) -> Bill`."""
+
+    def decorate(act: Callable[..., Bill]) -> Any:
+        def command(ctx: Context, token: str, keystore: Path | None, key_env: str, **options: Any) -> None:
+            from .bills import parse_token_id
+
+            token_id = parse_token_id(token)
+            signer = load_signer(keystore, key_env)
+            show_bill(ctx, act(ctx.bills(), signer, token_id, **options))
+
+        command.__doc__ = help_text
+        command.__name__ = act.__name__
+        wrapped: Any = command
+        decorators: list[Callable[[Any], Any]] = [*extra, remark_option, signer_options, pass_ctx]
+        for decorator in decorators:
+            wrapped = decorator(wrapped)
+        wrapped = click.argument("token")(wrapped)
+        return bill.command(name)(wrapped)
+
+    return decorate
+
+
+@bill.command("issue")
+@click.argument("document", type=click.Path(path_type=Path))
+@click.option("--holder", required=True, help="First holder, normally the shipper.")
+@click.option("--beneficiary", default=None, help="To order: default the holder. Straight: the named consignee.")
+@click.option("--straight/--to-order", "straight", default=None,
+              help="Override the document's isToOrder.")
+@remark_option
+@signer_options
+@pass_ctx
+def bill_issue(ctx: Context, document: Path, holder: str, beneficiary: str | None, straight: bool | None,
+               remark: str, keystore: Path | None, key_env: str) -> None:
+    """Issue the eBL for a DCSA transport document (carrier)."""
+    from .bills import load_document
+
+    doc = load_document(document)
+    signer = load_signer(keystore, key_env)
+    show_bill(ctx, ctx.bills().issue(signer, doc, holder, beneficiary, straight=straight, remark=remark), "issued")
+
+
+@bill_action("transfer", "Transfer possession to --to (holder).", click.option("--to", required=True))
+def bill_transfer(bills: Bills, signer: LocalAccount, token: int, to: str, remark: str) -> Bill:
+    return bills.transfer(signer, token, to, remark)
+
+
+@bill_action("endorse", "Endorse title to --to (holder).", click.option("--to", required=True))
+def bill_endorse(bills: Bills, signer: LocalAccount, token: int, to: str, remark: str) -> Bill:
+    return bills.endorse(signer, token, to, remark)
+
+
+@bill_action("transfer-owners", "Endorse to --beneficiary and transfer to --holder in one step (holder).",
+             click.option("--holder", "new_holder", required=True), click.option("--beneficiary", required=True))
+def bill_transfer_owners(bills: Bills, signer: LocalAccount, token: int, new_holder: str, beneficiary: str,
+                         remark: str) -> Bill:
+    return bills.transfer_owners(signer, token, new_holder, beneficiary, remark)
+
+
+@bill_action("nominate", "Nominate the next beneficiary, or --withdraw (beneficiary).",
+             click.option("--nominee", default=None), click.option("--withdraw", is_flag=True))
+def bill_nominate(bills: Bills, signer: LocalAccount, token: int, nominee: str | None, withdraw: bool,
+                  remark: str) -> Bill:
+    if bool(nominee) == withdraw:
+        raise InvalidInput("give --nominee ADDRESS or --withdraw")
+    return bills.nominate(signer, token, nominee, remark)
+
+
+@bill_action("blank-endorse", "Endorse in blank: possession becomes title (holder who is beneficiary).")
+def bill_blank_endorse(bills: Bills, signer: LocalAccount, token: int, remark: str) -> Bill:
+    return bills.blank_endorse(signer, token, remark)
+
+
+@bill_action("reject", "Refuse the last transfer or endorsement to you (its recipient, as the next action).")
+def bill_reject(bills: Bills, signer: LocalAccount, token: int, remark: str) -> Bill:
+    return bills.reject(signer, token, remark)
+
+
+@bill_action("surrender", "Surrender to the carrier for delivery or amendment (holder).",
+             click.option("--for", "purpose", type=click.Choice(["delivery", "amendment"]), default="delivery",
+                          show_default=True))
+def bill_surrender(bills: Bills, signer: LocalAccount, token: int, purpose: str, remark: str) -> Bill:
+    return bills.surrender(signer, token, purpose, remark)
+
+
+@bill_action("accept-surrender", "Accept a surrender for delivery: goods delivered, bill accomplished (carrier).")
+def bill_accept_surrender(bills: Bills, signer: LocalAccount, token: int, remark: str) -> Bill:
+    return bills.accept_surrender(signer, token, remark)
+
+
+@bill_action("reject-surrender", "Reject a surrender: the holder gets the bill back (carrier).")
+def bill_reject_surrender(bills: Bills, signer: LocalAccount, token: int, remark: str) -> Bill:
+    return bills.reject_surrender(signer, token, remark)
+
+
+@bill_action("amend", "Re-issue a bill surrendered for amendment with the amended DOCUMENT (carrier).",
+             click.option("--document", required=True, type=click.Path(path_type=Path)))
+def bill_amend(bills: Bills, signer: LocalAccount, token: int, document: Path, remark: str) -> Bill:
+    return bills.amend(signer, token, document, remark)
+
+
+@bill_action("switch-to-paper", "Void the eBL because a paper original replaces it (carrier).",
+             click.option("--reason", required=True, help="Kept off chain; its hash goes into the event."))
+def bill_switch_to_paper(bills: Bills, signer: LocalAccount, token: int, reason: str, remark: str) -> Bill:
+    return bills.switch_to_paper(signer, token, reason or remark)
+
+
+@bill.command("show")
+@click.argument("token", required=False)
+@click.option("--carrier", default=None, help="With --reference: the carrier's live bill for a reference.")
+@click.option("--reference", default=None)
+@pass_ctx
+def bill_show(ctx: Context, token: str | None, carrier: str | None, reference: str | None) -> None:
+    """One bill, by TOKEN or by --carrier and --reference."""
+    bills = ctx.bills()
+    if token is None:
+        if not (carrier and reference):
+            raise InvalidInput("give TOKEN, or --carrier and --reference")
+        found = bills.token_of(carrier, reference)
+        if found is None:
+            raise InvalidInput(f"carrier {carrier} has no live bill for reference {reference!r}")
+        token = str(found)
+    show_bill(ctx, bills.get(token))
+
+
+@bill.command("history")
+@click.argument("token")
+@pass_ctx
+def bill_history(ctx: Context, token: str) -> None:
+    """The chain of title, rebuilt from the registry's events."""
+    from .bills import parse_token_id
+
+    token_id = parse_token_id(token)
+    show_history(ctx, token_id, ctx.bills().history(token_id))
+
+
+@bill.command("verify")
+@click.argument("token")
+@click.argument("document", type=click.Path(path_type=Path))
+@pass_ctx
+def bill_verify(ctx: Context, token: str, document: Path) -> None:
+    """Check that DOCUMENT is the transport document the bill carries. Exit 1 when it is not."""
+    bills = ctx.bills()
+    b = bills.get(token)
+    if not bills.verify_document(b.token_id, document):
+        raise InvalidInput(f"{document} is not the document of bill {hex(b.token_id)} "
+                           f"(its SHA-256 differs from {b.document_hash})")
+    info = {"tokenId": hex(b.token_id), "reference": b.transport_document_reference, "documentHash": b.document_hash,
+            "matches": True}
+    show_pairs(ctx, "document verified", info, list(info.items()))
 
 
 # --- credit ---------------------------------------------------------------------------------------------

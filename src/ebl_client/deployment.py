@@ -21,7 +21,7 @@ from .chain import Chain, to_address
 from .errors import DeploymentError
 
 #: Deployment order; each entry's constructor arguments come from `_constructor_args`.
-SUITE: tuple[str, ...] = ("ParticipantRegistry", "CreditHashRegistry")
+SUITE: tuple[str, ...] = ("ParticipantRegistry", "BillOfLadingRegistry", "CreditHashRegistry")
 DEFAULT_DIR = Path("deployments")
 DIR_ENV = "EBL_DEPLOYMENTS"
 
@@ -111,6 +111,8 @@ def load_for(chain: Chain, directory: Path) -> Deployment:
 def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContract]) -> list[Any]:
     if name == "ParticipantRegistry":
         return [admin]
+    if name == "BillOfLadingRegistry":
+        return [deployed["ParticipantRegistry"].address, admin]
     if name == "CreditHashRegistry":
         return [deployed["ParticipantRegistry"].address]
     raise DeploymentError(f"no constructor arguments known for {name}")

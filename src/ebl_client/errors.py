@@ -64,10 +64,18 @@ class ContractRevert(EblError):
     def __init__(self, **values: Any) -> None:
         self.values = values
         try:
-            text = self.message.format(**values)
+            text = self.message.format(**self.describe(values))
         except (KeyError, IndexError):
             text = self.message
         super().__init__(f"{type(self).__name__}: {text}")
+
+    @classmethod
+    def describe(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """The values as the message shows them (token ids in hex, enum numbers as names)."""
+        shown = dict(values)
+        if isinstance(shown.get("tokenId"), int):
+            shown["tokenId"] = hex(shown["tokenId"])
+        return shown
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -223,3 +231,158 @@ class VerificationAlreadyApproved(CreditError):
 
 class SameMakerAndChecker(CreditError):
     message = "officer {officer} recorded this verification and cannot also approve it"
+
+
+# --- OpenZeppelin ERC-721 and Pausable (inherited by BillOfLadingRegistry) ---------------------------------
+
+
+class PausableError(ContractRevert):
+    """Raised by OpenZeppelin Pausable."""
+
+
+class EnforcedPause(PausableError):
+    message = "the registry is paused by the consortium admin"
+
+
+class ExpectedPause(PausableError):
+    message = "the registry is not paused"
+
+
+class ERC721Error(ContractRevert):
+    """Raised by OpenZeppelin ERC-721 (most transfers are disabled before they get there)."""
+
+
+class ERC721NonexistentToken(ERC721Error):
+    message = "no bill with token id {tokenId}"
+
+
+class ERC721InvalidOwner(ERC721Error):
+    message = "{owner} cannot own a bill"
+
+
+class ERC721IncorrectOwner(ERC721Error):
+    message = "{sender} is not the owner ({owner}) of bill {tokenId}"
+
+
+class ERC721InsufficientApproval(ERC721Error):
+    message = "{operator} is not approved for bill {tokenId}"
+
+
+class ERC721InvalidApprover(ERC721Error):
+    message = "{approver} cannot approve"
+
+
+class ERC721InvalidOperator(ERC721Error):
+    message = "{operator} cannot be an operator"
+
+
+class ERC721InvalidReceiver(ERC721Error):
+    message = "{receiver} cannot receive a bill"
+
+
+class ERC721InvalidSender(ERC721Error):
+    message = "{sender} cannot send a bill"
+
+
+# --- BillOfLadingRegistry -----------------------------------------------------------------------------------
+
+BILL_STATUS_NAMES = ("none", "issued", "surrendered for delivery", "surrendered for amendment", "accomplished",
+                     "voided")
+
+
+class BillError(ContractRevert):
+    """Raised by the bill-of-lading title registry."""
+
+
+class TransferDisabled(BillError):
+    message = "plain ERC-721 transfers are disabled: use the lifecycle actions (ebl bill transfer/endorse/...)"
+
+
+class ApprovalDisabled(BillError):
+    message = "approvals are disabled: only the holder acts on a bill"
+
+
+class BalanceNotTracked(BillError):
+    message = "balanceOf is not tracked by the registry: look bills up by token id or history"
+
+
+class EmptyReference(BillError):
+    message = "the transport document reference is empty"
+
+
+class EmptyDocumentHash(BillError):
+    message = "the document hash is empty"
+
+
+class CarrierNotActive(BillError):
+    message = "{account} is not an active carrier"
+
+
+class RecipientNotActive(BillError):
+    message = "{recipient} is not an active trader or escrow and cannot receive a bill"
+
+
+class BillAlreadyIssued(BillError):
+    message = "carrier {carrier} already has a live bill for reference {reference}"
+
+    @classmethod
+    def describe(cls, values: dict[str, Any]) -> dict[str, Any]:
+        shown = super().describe(values)
+        raw = bytes.fromhex(str(values.get("transportDocumentReference", "0x"))[2:])
+        shown["reference"] = raw.rstrip(b"\0").decode("ascii", errors="replace")
+        return shown
+
+
+class InvalidStatus(BillError):
+    message = "bill {tokenId} is {status_name}: this action is not allowed now"
+
+    @classmethod
+    def describe(cls, values: dict[str, Any]) -> dict[str, Any]:
+        shown = super().describe(values)
+        status = values.get("status")
+        shown["status_name"] = BILL_STATUS_NAMES[status] if isinstance(status, int) and status < 6 else status
+        return shown
+
+
+class NotHolder(BillError):
+    message = "{caller} is not the holder of bill {tokenId}"
+
+
+class NotBeneficiary(BillError):
+    message = "{caller} is not the beneficiary of bill {tokenId}"
+
+
+class NotCarrier(BillError):
+    message = "{caller} is not the issuing carrier of bill {tokenId}"
+
+
+class NothingToReject(BillError):
+    message = "bill {tokenId} has no move to reject (only the very next action may reject)"
+
+
+class NotLastRecipient(BillError):
+    message = "{caller} did not receive the last move of bill {tokenId}"
+
+
+class StraightBillNotEndorsable(BillError):
+    message = "bill {tokenId} is a straight bill and cannot be endorsed"
+
+
+class NotConsignee(BillError):
+    message = "straight bill {tokenId} moves only to its consignee, not {recipient}"
+
+
+class NotNominee(BillError):
+    message = "{endorsee} is not the beneficiary's nominee for bill {tokenId}"
+
+
+class HolderWithoutTitle(BillError):
+    message = "holder {holder} of bill {tokenId} does not hold title (it is not the beneficiary)"
+
+
+class AlreadyBlankEndorsed(BillError):
+    message = "bill {tokenId} is already endorsed in blank"
+
+
+class SameParty(BillError):
+    message = "{party} already holds that position on bill {tokenId}"

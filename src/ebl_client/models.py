@@ -108,3 +108,83 @@ class CreditVerification:
     checker: str | None
     approved_at: int
     approved_and_valid: bool
+
+
+class BillStatus(enum.IntEnum):
+    """Must match IBillOfLadingRegistry.Status."""
+
+    NONE = 0
+    ISSUED = 1
+    SURRENDERED_FOR_DELIVERY = 2
+    SURRENDERED_FOR_AMENDMENT = 3
+    ACCOMPLISHED = 4
+    VOIDED = 5
+
+
+class TitleAction(enum.IntEnum):
+    """Must match IBillOfLadingRegistry.Action; `dcsa` gives the DCSA eBL 3.0 action code."""
+
+    ISSUE = 0
+    TRANSFER = 1
+    ENDORSE = 2
+    TRANSFER_OWNERS = 3
+    BLANK_ENDORSE = 4
+    SURRENDER_FOR_DELIVERY = 5
+    SURRENDER_FOR_AMENDMENT = 6
+    NOMINATE = 7
+    REJECT = 8
+    SURRENDER_ACCEPTED = 9
+    SURRENDER_REJECTED = 10
+    AMEND = 11
+    SWITCH_TO_PAPER = 12
+
+    @property
+    def dcsa(self) -> str:
+        return _DCSA_CODES[self]
+
+
+_DCSA_CODES = {
+    TitleAction.ISSUE: "ISSU", TitleAction.TRANSFER: "TRNS", TitleAction.ENDORSE: "ENDO",
+    TitleAction.TRANSFER_OWNERS: "ENDO+TRNS", TitleAction.BLANK_ENDORSE: "BLNK",
+    TitleAction.SURRENDER_FOR_DELIVERY: "SURR(DELIVERY)", TitleAction.SURRENDER_FOR_AMENDMENT: "SURR(AMENDMENT)",
+    TitleAction.NOMINATE: "NOMINATE", TitleAction.REJECT: "RJCT", TitleAction.SURRENDER_ACCEPTED: "SACC",
+    TitleAction.SURRENDER_REJECTED: "SREJ", TitleAction.AMEND: "AMND", TitleAction.SWITCH_TO_PAPER: "SWTP",
+}
+
+
+@dataclass(frozen=True)
+class Bill:
+    token_id: int
+    transport_document_reference: str
+    carrier: str
+    holder: str
+    beneficiary: str | None  # None: blank-endorsed (bearer)
+    nominee: str | None
+    status: BillStatus
+    straight: bool
+    blank_endorsed: bool
+    issued_block: int
+    document_hash: str
+    generation: int
+    predecessor: int | None
+    successor: int | None
+
+    @property
+    def live(self) -> bool:
+        return self.status in (BillStatus.ISSUED, BillStatus.SURRENDERED_FOR_DELIVERY,
+                               BillStatus.SURRENDERED_FOR_AMENDMENT)
+
+
+@dataclass(frozen=True)
+class TitleEvent:
+    """One line of the chain of title, rebuilt from a TitleAction event."""
+
+    token_id: int
+    action: TitleAction
+    actor: str
+    holder: str
+    beneficiary: str | None
+    remark_hash: str | None
+    block: int
+    tx_hash: str
+    log_index: int

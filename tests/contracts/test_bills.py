@@ -331,7 +331,7 @@ def test_issue_refused_to_an_inactive_party(request, bills, carrier, shipper, wh
     with ape.reverts(bills.RecipientNotActive, recipient=party):
         bills.issue(request_, NO_REMARK, sender=carrier)
     with ape.reverts(bills.RecipientNotActive, recipient=party):  # also as a straight bill's consignee/holder
-        bills.issue(request_[:4] + (True,), NO_REMARK, sender=carrier)
+        bills.issue((*request_[:4], True), NO_REMARK, sender=carrier)
 
 
 def test_issue_refuses_empty_reference_or_document_hash(bills, carrier, shipper):
@@ -913,6 +913,21 @@ def test_amend_keeps_a_straight_bill_straight(bills, carrier, straight_bill, shi
     successor = bills.amend(straight_bill, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
     b = bills.bill(successor)
     assert (b.straight, b.holder, b.beneficiary) == (True, shipper, importer)
+
+
+def test_amend_keeps_a_blank_endorsement(bills, carrier, order_bill, shipper):
+    """A bearer bill surrendered for amendment comes back as a bearer bill (regression: the zero
+    beneficiary was checked as a recipient and the amendment always reverted)."""
+    bills.blankEndorse(order_bill, NO_REMARK, sender=shipper)
+    bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
+    successor = bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
+    b = bills.bill(successor)
+    assert (b.holder, b.beneficiary, b.blankEndorsed, b.status) == (shipper, ZERO, True, Status.ISSUED)
+
+
+def test_issue_refuses_a_zero_beneficiary(bills, carrier, shipper):
+    with ape.reverts(bills.RecipientNotActive, recipient=ZERO):
+        bills.issue((REF, DOC, shipper, ZERO, False), NO_REMARK, sender=carrier)
 
 
 def test_amend_refusals(bills, participants, admin, carrier, order_bill, shipper):
