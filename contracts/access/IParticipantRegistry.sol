@@ -69,7 +69,10 @@ interface IParticipantRegistry {
     /// @notice Replaces an onboarded account's roles (and, for a verifier, its institution). Admin only.
     function updateRoles(address account, uint16 roles, address institution) external;
 
-    /// @notice Suspends an active participant; it can no longer act or receive anything. Admin only.
+    /// @notice Suspends an active participant. Admin only. Every contract then stops treating it as active:
+    /// it cannot issue, anchor, consent, verify or receive a bill. A bill it already holds can still be
+    /// handed on or surrendered (the title registry does not re-check acting holders), so a suspension
+    /// never traps title to goods at sea; the title registry's `pause` stops everything.
     /// @param reasonHash hash of the off-chain reason (case file, decision), for the audit trail
     function suspend(address account, bytes32 reasonHash) external;
 

@@ -158,12 +158,12 @@ class Chain:
         profile: NetworkProfile = ANVIL,
         *,
         expected_chain_id: int | None = None,
-        make_request_hook: Callable[[str], None] | None = None,
+        make_request_hook: Callable[[str, Any], None] | None = None,
     ) -> Chain:
         """Connect to `url` and check the chain id. ConnectionFailed / WrongChain otherwise.
 
-        `make_request_hook`, when given, is called with each JSON-RPC method name before it is sent
-        (used by the tests that check which methods the client needs from Besu).
+        `make_request_hook`, when given, is called with each JSON-RPC method name and its params before
+        it is sent (the tests use it to check which methods the client needs from Besu).
         """
         url = url or profile.default_url
         parsed = urlparse(url)
@@ -181,7 +181,7 @@ class Chain:
             original = provider.make_request
 
             def recording_make_request(method: RPCEndpoint, params: Any) -> Any:
-                make_request_hook(str(method))
+                make_request_hook(str(method), params)
                 return original(method, params)
 
             provider.make_request = recording_make_request  # type: ignore[method-assign]

@@ -317,7 +317,7 @@ def participants_set_roles(ctx: Context, account: str, roles: str, institution: 
 @signer_options
 @pass_ctx
 def participants_suspend(ctx: Context, account: str, reason: str, keystore: Path | None, key_env: str) -> None:
-    """Suspend ACCOUNT (admin): it can no longer act or receive anything."""
+    """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill."""
     signer = load_signer(keystore, key_env)
     show_participants(ctx, "participant", [ctx.participants().suspend(signer, account, reason)])
 

@@ -76,7 +76,10 @@ def test_disclose_one_field():
     disclosure = hashing.disclose(REPORT, commitment, "/rating/grade")
     assert disclosure.value == "BBB+" and disclosure.verify()
     as_json = json.dumps(disclosure.to_json())
-    assert "Pearl River" not in as_json and "712" not in as_json  # no other field leaks
+    # No other field leaks: besides the one value, only hashes (32-byte hex) travel.
+    assert set(disclosure.to_json()) == {"root", "path", "value", "salt", "proof"}
+    assert all(len(h) == 66 for h in [disclosure.to_json()["salt"], *disclosure.to_json()["proof"]])
+    assert "Pearl River" not in as_json
     restored = hashing.Disclosure.from_json(json.loads(as_json))
     assert restored.verify()
     forged = hashing.Disclosure(restored.root, restored.path, "AAA", restored.salt, restored.proof)
