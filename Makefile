@@ -39,7 +39,14 @@ artifacts: setup
 demo: setup
 	$(BIN)/python -m ebl_client.demo $(DEMO_ARGS)
 
-test: setup
+# Ape recompiles only the files that changed, not their dependents: recompile everything when any
+# contract changed, so tests never run against a stale build.
+CONTRACTS := $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
+.build/.compiled: $(CONTRACTS) ape-config.yaml | setup
+	$(BIN)/ape compile --force
+	touch $@
+
+test: setup .build/.compiled
 	$(BIN)/ape test --network ethereum:local:foundry $(TEST_ARGS)
 
 lint: setup

@@ -82,6 +82,9 @@ interface IParticipantRegistry {
     /// @notice True when `account` is active and holds every role bit in `role`. One storage read.
     function isActive(address account, uint16 role) external view returns (bool);
 
+    /// @notice True when `account` is active and holds at least one of the role bits in `roleMask`.
+    function isActiveAny(address account, uint16 roleMask) external view returns (bool);
+
     /// @notice True when `officer` is an active verifier working for `financier`, itself an active financier.
     function isVerifierOf(address officer, address financier) external view returns (bool);
 

@@ -78,6 +78,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
+    function isActiveAny(address account, uint16 roleMask) external view returns (bool) {
+        Participant storage p = _participants[account];
+        return p.status == Status.Active && p.roles & roleMask != 0;
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function isVerifierOf(address officer, address financier) external view returns (bool) {
         return isActive(officer, Roles.VERIFIER) && _participants[officer].institution == financier
             && isActive(financier, Roles.FINANCIER);

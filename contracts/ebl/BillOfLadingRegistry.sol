@@ -13,8 +13,8 @@ import {IBillOfLadingRegistry} from "./IBillOfLadingRegistry.sol";
 /// pauses and unpauses; it cannot move a bill. Carriers and traders must be active in the participant
 /// registry, checked whenever a party gains something: issuing (`issue`, `amend`) needs an active CARRIER,
 /// and a bill may be received (as holder, beneficiary or nominee, also by `reject` or `rejectSurrender`)
-/// only by an active TRADER or ESCROW participant (the financing escrow holds pledged bills); its carrier
-/// receives it implicitly on a surrender. A party already in control is not re-checked when it acts: a
+/// only by an active TRADER, FINANCIER (a pledgee bank) or ESCROW participant (the financing escrow holds
+/// pledged bills); its carrier receives it implicitly on a surrender. A party already in control is not re-checked when it acts: a
 /// suspended participant can receive nothing new but can still hand on, surrender or, as carrier, close
 /// what it holds, so a suspension never traps title to goods at sea (the admin's `pause` stops everything).
 /// @dev Lifecycle rules live in two places only: `_authorize` (pause, status, who may act, to-order only)
@@ -406,9 +406,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         if (!_isEligible(recipient)) revert RecipientNotActive(recipient);
     }
 
-    /// @dev An active trader, or an active escrow contract (a second call only when the first fails).
+    /// @dev An active trader, financier (a bank holding a pledged bill, e.g. after a default) or escrow
+    /// contract: one registry call.
     function _isEligible(address account) private view returns (bool) {
-        return _participants.isActive(account, Roles.TRADER) || _participants.isActive(account, Roles.ESCROW);
+        return _participants.isActiveAny(account, Roles.TRADER | Roles.FINANCIER | Roles.ESCROW);
     }
 
     function _requireActiveCarrier(address account) private view {

@@ -319,7 +319,7 @@ class CarrierNotActive(BillError):
 
 
 class RecipientNotActive(BillError):
-    message = "{recipient} is not an active trader or escrow and cannot receive a bill"
+    message = "{recipient} is not an active trader, financier or escrow and cannot receive a bill"
 
 
 class BillAlreadyIssued(BillError):

@@ -1170,3 +1170,14 @@ def test_gas_of_every_action(bills, carrier, shipper, bank, importer, agent):
     assert gas["issue (holder != beneficiary)"] <= GAS_TARGETS["issue"]
     assert gas["endorse (to nominee)"] <= GAS_TARGETS["endorse"]
     assert gas["lifecycle.total (transferOwners x2)"] <= LIFECYCLE_TARGET
+
+
+def test_a_financier_may_hold_a_bill_but_a_regulator_may_not(bills, participants, admin, order_bill, shipper, agent):
+    """A pledgee bank (FINANCIER only) can receive a bill, e.g. when it claims collateral after a default;
+    a role that never holds title (REGULATOR) cannot."""
+    participants.updateRoles(agent, 1 << 2, ZERO, sender=admin)  # FINANCIER only
+    bills.transferOwners(order_bill, agent, agent, NO_REMARK, sender=shipper)
+    assert bills.ownerOf(order_bill) == agent
+    participants.updateRoles(shipper, 1 << 5, ZERO, sender=admin)  # REGULATOR only
+    with ape.reverts(bills.RecipientNotActive, recipient=shipper):
+        bills.transferHolder(order_bill, shipper, NO_REMARK, sender=agent)

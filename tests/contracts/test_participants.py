@@ -198,6 +198,15 @@ def test_reinstate_refusals(registry, admin, trader, outsider):
     assert registry.participant(trader).status == SUSPENDED
 
 
+def test_is_active_any(registry, admin, trader, outsider):
+    registry.onboard(request(trader, roles=TRADER | REGULATOR), sender=admin)
+    assert registry.isActiveAny(trader, TRADER | ESCROW) and registry.isActiveAny(trader, REGULATOR)
+    assert not registry.isActiveAny(trader, CARRIER | FINANCIER) and not registry.isActiveAny(trader, 0)
+    assert not registry.isActiveAny(outsider, TRADER)
+    registry.suspend(trader, b"\0" * 32, sender=admin)
+    assert not registry.isActiveAny(trader, TRADER | ESCROW)
+
+
 def test_is_active_needs_a_role(registry, admin, trader, outsider):
     registry.onboard(request(trader), sender=admin)
     assert not registry.isActive(trader, 0)
