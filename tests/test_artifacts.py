@@ -37,3 +37,19 @@ def test_role_bits_match_roles_sol():
     constants = re.findall(r"uint16 internal constant (\w+) = 1 << (\d+);", source)
     bits = {name: 1 << int(shift) for name, shift in constants}
     assert bits == {r.name: int(r) for r in Role}
+
+
+def _solidity_enum(path: str, name: str) -> list[str]:
+    source = (ROOT / "contracts" / path).read_text()
+    body = re.search(rf"enum {name} \{{([^}}]*)\}}", source)
+    assert body, f"enum {name} not found in {path}"
+    return [re.sub(r"(?<!^)(?=[A-Z])", "_", item.strip()).upper() for item in body.group(1).split(",")]
+
+
+def test_python_enums_match_the_solidity_enums():
+    from ebl_client.models import BillStatus, TitleAction, VerificationStatus
+
+    assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Action") == [a.name for a in TitleAction]
+    assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Status") == [s.name for s in BillStatus]
+    assert _solidity_enum("credit/ICreditHashRegistry.sol", "VerificationStatus") == [
+        s.name for s in VerificationStatus]

@@ -15,8 +15,7 @@ from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
-from .chain import Chain, to_address
-from .deployment import Deployment
+from .chain import Chain, ContractFacade, to_address
 from .errors import InvalidInput, TransactionFailed
 from .hashing import document_digest, load_json_file, text_hash
 from .models import Bill, BillStatus, TitleAction, TitleEvent
@@ -64,16 +63,12 @@ def _optional(address: str) -> str | None:
     return None if int(address, 16) == 0 else to_address(address)
 
 
-class Bills:
-    def __init__(self, chain: Chain, address: str) -> None:
-        self.chain = chain
-        self.contract = chain.contract(CONTRACT, address)
-        self.address = self.contract.address
-        self._event = self.contract.events.TitleAction()
+class Bills(ContractFacade):
+    CONTRACT = CONTRACT
 
-    @classmethod
-    def of(cls, chain: Chain, deployment: Deployment) -> Bills:
-        return cls(chain, deployment.address(CONTRACT))
+    def __init__(self, chain: Chain, address: str) -> None:
+        super().__init__(chain, address)
+        self._event = self.contract.events.TitleAction()
 
     # --- carrier ----------------------------------------------------------------------------------------
 

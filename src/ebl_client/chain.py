@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlparse
 
 import requests
@@ -322,3 +322,19 @@ class Chain:
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+class ContractFacade:
+    """Base of the typed facades (participants, bills, credit, ...): one contract of the suite on one chain."""
+
+    CONTRACT: str  # the artifact / manifest name, e.g. "BillOfLadingRegistry"
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.contract = chain.contract(self.CONTRACT, address)
+        self.address = self.contract.address
+
+    @classmethod
+    def of(cls, chain: Chain, deployment: Any) -> Self:
+        """The facade for the suite's deployed contract (`deployment`: a deployment.Deployment)."""
+        return cls(chain, deployment.address(cls.CONTRACT))

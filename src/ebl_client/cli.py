@@ -541,6 +541,15 @@ def resolve_expiry(ctx: Context, expires: Any, valid_days: float | None) -> int:
     return int(expires.replace(tzinfo=UTC).timestamp())
 
 
+def matching_root(report: Path, commitment: hashing.Commitment, consequence: str = "") -> bytes:
+    """The root REPORT makes with the commitment's salts; InvalidInput when it is not the committed one."""
+    root = hashing.recompute_root(hashing.load_json_file(report, what=f"report {report}"), commitment)
+    if root != commitment.root:
+        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}: a field was changed"
+                           + (f"; {consequence}" if consequence else ""))
+    return root
+
+
 def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
 
@@ -626,11 +635,7 @@ def credit_revoke(ctx: Context, subject: str, root: str, reason: str, keystore: 
 @pass_ctx
 def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: str | None) -> None:
     """Recompute REPORT's root with the commitment's salts (and check the anchor). Exit 1 on any mismatch."""
-    commitment = hashing.Commitment.load(commitment_file)
-    document = hashing.load_json_file(report, what=f"report {report}")
-    root = hashing.recompute_root(document, commitment)
-    if root != commitment.root:
-        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}: a field was changed")
+    root = matching_root(report, hashing.Commitment.load(commitment_file))
     record = ctx.credit().record(subject, root) if subject else None
     if record is not None and not record.valid:
         state = "revoked" if record.revoked else "expired" if record.exists else "not anchored"
@@ -717,10 +722,7 @@ def credit_withdraw_consent(ctx: Context, root: str, financier: str, keystore: P
 def credit_record_verification(ctx: Context, financier: str, subject: str, report: Path, commitment_file: Path,
                                keystore: Path | None, key_env: str) -> None:
     """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer)."""
-    commitment = hashing.Commitment.load(commitment_file)
-    root = hashing.recompute_root(hashing.load_json_file(report, what=f"report {report}"), commitment)
-    if root != commitment.root:
-        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}; nothing recorded")
+    root = matching_root(report, hashing.Commitment.load(commitment_file), "nothing recorded")
     signer = load_signer(keystore, key_env)
     show_verification(ctx, ctx.credit().record_verification(signer, financier, subject, root))
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from .chain import Chain, to_address
-from .deployment import Deployment
+from .chain import ContractFacade, to_address
 from .errors import InvalidInput
 from .hashing import Commitment, Disclosure, text_hash
 from .models import ConsentRecord, CreditRecord, CreditVerification, VerificationStatus
@@ -41,15 +40,8 @@ def _address_or_none(value: str) -> str | None:
     return None if int(value, 16) == 0 else to_address(value)
 
 
-class Credit:
-    def __init__(self, chain: Chain, address: str) -> None:
-        self.chain = chain
-        self.contract = chain.contract(CONTRACT, address)
-        self.address = self.contract.address
-
-    @classmethod
-    def of(cls, chain: Chain, deployment: Deployment) -> Credit:
-        return cls(chain, deployment.address(CONTRACT))
+class Credit(ContractFacade):
+    CONTRACT = CONTRACT
 
     # --- credit provider ------------------------------------------------------------------------------
 

@@ -6,8 +6,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from .chain import Chain, to_address
-from .deployment import Deployment
+from .chain import ContractFacade, to_address
 from .errors import InvalidInput, NotOnboarded
 from .hashing import text_hash
 from .models import Participant, ParticipantStatus, Role
@@ -32,15 +31,8 @@ def _identifier_hash(value: bytes | str) -> bytes:
     return raw
 
 
-class Participants:
-    def __init__(self, chain: Chain, address: str) -> None:
-        self.chain = chain
-        self.contract = chain.contract(CONTRACT, address)
-        self.address = self.contract.address
-
-    @classmethod
-    def of(cls, chain: Chain, deployment: Deployment) -> Participants:
-        return cls(chain, deployment.address(CONTRACT))
+class Participants(ContractFacade):
+    CONTRACT = CONTRACT
 
     def onboard(
         self,
