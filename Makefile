@@ -40,10 +40,14 @@ demo: setup
 	$(BIN)/python -m ebl_client.demo $(DEMO_ARGS)
 
 # Ape recompiles only the files that changed, not their dependents: recompile everything when any
-# contract changed, so tests never run against a stale build.
+# contract changed, so tests never run against a stale build. Then drop Ape's copy of OpenZeppelin in
+# contracts/.cache: Ape lists at most 500 files under contracts/ when it looks for sources, and with
+# OpenZeppelin's ~450 files inside, our own contracts may fall past that limit ("no attribute
+# ParticipantRegistry"). The compiled manifest in .build/ keeps everything the tests need.
 CONTRACTS := $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
 .build/.compiled: $(CONTRACTS) ape-config.yaml | setup
 	$(BIN)/ape compile --force
+	rm -rf contracts/.cache
 	touch $@
 
 test: setup .build/.compiled
