@@ -93,7 +93,7 @@ def provider(officers):
 
 
 @pytest.fixture(scope="module")
-def system(project, admin, carrier, exporter, importer, bank_a, bank_b, officers, provider):
+def system(project, admin, outsider, carrier, exporter, importer, bank_a, bank_b, officers, provider):
     participants = admin.deploy(project.ParticipantRegistry, admin)
     bills = admin.deploy(project.BillOfLadingRegistry, participants, admin)
     credit = admin.deploy(project.CreditHashRegistry, participants)
@@ -176,7 +176,8 @@ def balanced(escrow, token):
 
 
 @pytest.fixture
-def bill(bills, carrier, exporter):
+def bill(verified, bills, carrier, exporter):
+    """A to-order bill issued to the exporter (after the module-scoped credit setup, for Ape's isolation)."""
     return issue(bills, carrier, exporter)
 
 
@@ -184,7 +185,9 @@ def pledge(bills, escrow, token_id, party):
     bills.transferOwners(token_id, escrow, escrow, NO_REMARK, sender=party)
 
 
-def open_financing(escrow, exporter, token_id, importer, token, fingerprint=INVOICE, amount=AMOUNT, due=None, chain=None):
+def open_financing(
+    escrow, exporter, token_id, importer, token, fingerprint=INVOICE, amount=AMOUNT, due=None, chain=None
+):
     due = due if due is not None else maturity(chain, 100)
     tx = escrow.request((token_id, importer, token, amount, due, fingerprint), sender=exporter)
     return tx.events.filter(escrow.Requested)[0].financingId, tx
@@ -225,7 +228,12 @@ def test_happy_path(verified, bills, escrow, usd, bill, exporter, importer, bank
     assert escrow.custodyOf(bill) == 1 and escrow.latestFinancingOf(bill) == 1
     f = escrow.financing(1)
     assert (f.exporter, f.state, f.principal, f.maturity, f.importer, f.tokenId) == (
-        exporter, State.REQUESTED, AMOUNT, due, importer, bill,
+        exporter,
+        State.REQUESTED,
+        AMOUNT,
+        due,
+        importer,
+        bill,
     )
     assert balanced(escrow, usd)
 
@@ -332,8 +340,9 @@ def test_fund_with_permit(accepted, escrow, usd, exporter, bank_a, chain):
     }
     signed = Account.sign_message(encode_typed_data(full_message=message), bank_a.private_key)
     before = usd.balanceOf(exporter)
-    tx = escrow.fundWithPermit(accepted, deadline, signed.v, signed.r.to_bytes(32, "big"),
-                               signed.s.to_bytes(32, "big"), sender=bank_a)
+    tx = escrow.fundWithPermit(
+        accepted, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=bank_a
+    )
     gas("fundWithPermit", tx)
     assert usd.balanceOf(exporter) - before == PRINCIPAL
     assert usd.allowance(bank_a, escrow) == 0 and usd.nonces(bank_a) == 1
@@ -466,8 +475,9 @@ def test_rejected_cancel_is_redelivered(requested, bills, escrow, usd, bill, exp
     assert bills.bill(bill).holder == exporter
 
 
-def test_release_deferred_when_the_importer_is_suspended(funded, participants, admin, bills, escrow, usd, bill,
-                                                         importer, bank_a, outsider):
+def test_release_deferred_when_the_importer_is_suspended(
+    funded, participants, admin, bills, escrow, usd, bill, importer, bank_a, outsider
+):
     participants.suspend(importer, NO_REMARK, sender=admin)
     tx = escrow.repay(funded, DUE, sender=importer)  # the repayment stands
     assert tx.events.filter(escrow.Released) == [escrow.Released(funded, importer, False)]
@@ -480,8 +490,9 @@ def test_release_deferred_when_the_importer_is_suspended(funded, participants, a
     assert bills.bill(bill).holder == importer and escrow.custodyOf(bill) == 0
 
 
-def test_a_delivered_bill_may_be_pledged_again_by_its_new_holder(funded, bills, escrow, usd, bill, importer, exporter,
-                                                                 bank_b, chain):
+def test_a_delivered_bill_may_be_pledged_again_by_its_new_holder(
+    funded, bills, escrow, usd, bill, importer, exporter, bank_b, chain
+):
     escrow.repay(funded, DUE, sender=importer)
     pledge(bills, escrow, bill, importer)
     assert escrow.custodyOf(bill) == 0
@@ -502,8 +513,9 @@ def test_the_same_bill_cannot_be_pledged_twice(requested, bills, escrow, usd, bi
         escrow.request((bill, importer, usd, AMOUNT, maturity(chain), INVOICE2), sender=exporter)
 
 
-def test_the_same_invoice_cannot_be_financed_twice(funded, bills, escrow, usd, carrier, exporter, importer, bank_b,
-                                                   chain):
+def test_the_same_invoice_cannot_be_financed_twice(
+    funded, bills, escrow, usd, carrier, exporter, importer, bank_b, chain
+):
     """Through a different bill and another financier: refused while reserved and once financed."""
     other = issue(bills, carrier, exporter, reference="HKGSHA2411002")
     pledge(bills, escrow, other, exporter)
@@ -518,8 +530,9 @@ def test_the_same_invoice_cannot_be_financed_twice(funded, bills, escrow, usd, c
     escrow.accept(second, bank_b, sender=exporter)
 
 
-def test_a_reserved_invoice_is_refused_until_cancelled(requested, bills, escrow, usd, carrier, exporter, importer,
-                                                       chain):
+def test_a_reserved_invoice_is_refused_until_cancelled(
+    requested, bills, escrow, usd, carrier, exporter, importer, chain
+):
     other = issue(bills, carrier, exporter, reference="HKGSHA2411002")
     pledge(bills, escrow, other, exporter)
     with ape.reverts(escrow.DuplicateFinancing, invoiceFingerprint=INVOICE):
@@ -532,8 +545,9 @@ def test_a_reserved_invoice_is_refused_until_cancelled(requested, bills, escrow,
 # ------------------------------------------------------------------ refusals: wrong party, wrong state, wrong terms
 
 
-def test_request_refusals(verified, participants, admin, bills, escrow, usd, carrier, bill, exporter, importer,
-                          bank_a, outsider, chain):
+def test_request_refusals(
+    verified, participants, admin, bills, escrow, usd, carrier, bill, exporter, importer, bank_a, outsider, chain
+):
     due = maturity(chain)
     with ape.reverts(escrow.NotPledged, tokenId=bill, caller=exporter):  # not moved in yet
         escrow.request((bill, importer, usd, AMOUNT, due, INVOICE), sender=exporter)
@@ -697,8 +711,9 @@ def rent_funded(rent, verified, bills, escrow, bill, exporter, importer, bank_a,
 
 
 @pytest.mark.parametrize("attack", ["repay", "redeliver", "withdraw", "claim"])
-def test_reentrant_token_cannot_release_twice_or_drain(attack, rent_funded, rent, bills, escrow, bill, importer,
-                                                       bank_a):
+def test_reentrant_token_cannot_release_twice_or_drain(
+    attack, rent_funded, rent, bills, escrow, bill, importer, bank_a
+):
     payloads = {
         "repay": escrow.repay.as_transaction(rent_funded, DUE, sender=importer).data,
         "redeliver": escrow.redeliver.as_transaction(rent_funded, sender=importer).data,
@@ -724,8 +739,9 @@ def test_reentrant_token_cannot_release_twice_or_drain(attack, rent_funded, rent
         escrow.withdraw(rent, sender=bank_a)
 
 
-def test_fee_on_transfer_token_cannot_underpay(project, admin, verified, bills, escrow, bill, exporter, importer,
-                                               bank_a, chain):
+def test_fee_on_transfer_token_cannot_underpay(
+    project, admin, verified, bills, escrow, bill, exporter, importer, bank_a, chain
+):
     fee_token = admin.deploy(project.FeeOnTransferToken)
     escrow.setTokenAllowed(fee_token, True, sender=admin)
     for party in (importer, bank_a):
