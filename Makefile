@@ -51,6 +51,7 @@ CONTRACTS := $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
 	touch $@
 
 test: setup .build/.compiled
+	rm -rf contracts/.cache
 	$(BIN)/ape test --network ethereum:local:foundry $(TEST_ARGS)
 
 lint: setup

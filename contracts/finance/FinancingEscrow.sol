@@ -201,7 +201,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     function claim(uint256 financingId) external nonReentrant {
         Financing storage f = _existing(financingId);
         address financier = f.financier;
-        if (msg.sender != financier) revert NotFinancier(financingId, msg.sender);
+        if (msg.sender != financier) revert NotAcceptedFinancier(financingId, msg.sender);
         _requireState(f, financingId, State.Funded);
         uint256 claimableAfter = uint256(f.maturity) + _gracePeriod;
         if (block.timestamp <= claimableAfter) revert NotMatured(claimableAfter);
@@ -359,7 +359,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     function _fundable(uint256 financingId) private view returns (Financing storage f) {
         f = _existing(financingId);
         address financier = f.financier;
-        if (msg.sender != financier) revert NotFinancier(financingId, msg.sender);
+        if (msg.sender != financier) revert NotAcceptedFinancier(financingId, msg.sender);
         _requireState(f, financingId, State.Accepted);
         if (!_participants.isActive(financier, Roles.FINANCIER)) revert FinancierNotActive(financier);
         if (!_credit.hasApprovedVerification(financier, f.exporter)) revert CreditNotVerified(financier, f.exporter);

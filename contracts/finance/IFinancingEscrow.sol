@@ -141,7 +141,7 @@ interface IFinancingEscrow {
     error BillAlreadyPledged(uint256 tokenId, uint256 financingId);
     error WrongState(uint256 financingId, State state);
     error NotExporter(uint256 financingId, address caller);
-    error NotFinancier(uint256 financingId, address caller);
+    error NotAcceptedFinancier(uint256 financingId, address caller);
     error OfferNotFound(uint256 financingId, address financier);
     error CreditNotVerified(address financier, address exporter);
     error MaturityPassed(uint256 financingId, uint40 maturity);

@@ -21,7 +21,9 @@ from .chain import Chain, to_address
 from .errors import DeploymentError
 
 #: Deployment order; each entry's constructor arguments come from `_constructor_args`.
-SUITE: tuple[str, ...] = ("ParticipantRegistry", "BillOfLadingRegistry", "CreditHashRegistry")
+SUITE: tuple[str, ...] = ("ParticipantRegistry", "BillOfLadingRegistry", "CreditHashRegistry", "FinancingEscrow")
+#: Days after maturity before a financier may claim the bill of a defaulted financing.
+DEFAULT_GRACE_DAYS = 14
 DEFAULT_DIR = Path("deployments")
 DIR_ENV = "EBL_DEPLOYMENTS"
 
@@ -46,6 +48,8 @@ class Deployment:
     deployed_at: str
     source_digest: str
     contracts: dict[str, DeployedContract] = field(default_factory=dict)
+    #: steps the admin still has to take (when the deployer is not the admin), for the operator
+    pending: list[str] = field(default_factory=list)
 
     def address(self, name: str) -> str:
         try:
@@ -108,14 +112,31 @@ def load_for(chain: Chain, directory: Path) -> Deployment:
     return deployment
 
 
-def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContract]) -> list[Any]:
+def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContract], grace_days: int) -> list[Any]:
+    registry = deployed["ParticipantRegistry"].address if "ParticipantRegistry" in deployed else None
     if name == "ParticipantRegistry":
         return [admin]
     if name == "BillOfLadingRegistry":
-        return [deployed["ParticipantRegistry"].address, admin]
+        return [registry, admin]
     if name == "CreditHashRegistry":
-        return [deployed["ParticipantRegistry"].address]
+        return [registry]
+    if name == "FinancingEscrow":
+        return [registry, deployed["BillOfLadingRegistry"].address, deployed["CreditHashRegistry"].address,
+                grace_days * 86_400, admin]
+    if name == "TestStablecoin":
+        return ["Test Hong Kong Dollar Stablecoin", "tHKD", admin]
     raise DeploymentError(f"no constructor arguments known for {name}")
+
+
+#: The escrow's onboarding: an ESCROW participant in the consortium's jurisdiction; its "legal identifier"
+#: hash commits to its own address, as a contract has no LEI.
+ESCROW_ROLE = 1 << 6
+
+
+def _escrow_onboarding(escrow: str) -> tuple[str, int, bytes, bytes, str]:
+    from eth_utils import keccak
+
+    return (escrow, ESCROW_ROLE, b"HK", keccak(b"ebl-financing-escrow:" + bytes.fromhex(escrow[2:])), "0x" + "00" * 20)
 
 
 def deploy_suite(
@@ -125,11 +146,16 @@ def deploy_suite(
     *,
     admin: str | None = None,
     redeploy: bool = False,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+    test_stablecoin: bool = False,
 ) -> Deployment:
     """Deploy every contract of the suite and write the manifest for the chain.
 
     Refuses (DeploymentError) when a live deployment exists for this chain unless `redeploy`.
-    `admin` (default: the deployer) receives the consortium admin role, e.g. a multisig.
+    `admin` (default: the deployer) receives the consortium admin role, e.g. a multisig. When the deployer
+    is the admin it also onboards the escrow (ESCROW role, so it may hold pledged bills) and, with
+    `test_stablecoin`, deploys a 6-decimal test stablecoin issued by the admin and allowlists it; otherwise
+    those steps are listed in `Deployment.pending` for the admin.
     """
     chain_id = chain.chain_id
     admin = to_address(admin, what="admin") if admin else signer.address
@@ -144,14 +170,26 @@ def deploy_suite(
                 "pass --redeploy to replace it"
             )
     deployed: dict[str, DeployedContract] = {}
-    for name in SUITE:
-        receipt = chain.deploy(signer, name, *_constructor_args(name, admin, deployed))
+    for name in (*SUITE, *(("TestStablecoin",) if test_stablecoin else ())):
+        receipt = chain.deploy(signer, name, *_constructor_args(name, admin, deployed, grace_days))
         address = receipt["contractAddress"]
         if address is None:
             raise DeploymentError(f"deploying {name} returned no contract address")
         deployed[name] = DeployedContract(
             address=str(address), tx_hash=receipt["transactionHash"].to_0x_hex(), block=int(receipt["blockNumber"])
         )
+    escrow = deployed["FinancingEscrow"].address
+    pending: list[str] = []
+    if admin == signer.address:
+        chain.transact(signer, chain.contract("ParticipantRegistry", deployed["ParticipantRegistry"].address),
+                       "onboard", _escrow_onboarding(escrow))
+        if test_stablecoin:
+            chain.transact(signer, chain.contract("FinancingEscrow", escrow), "setTokenAllowed",
+                           deployed["TestStablecoin"].address, True)
+    else:
+        pending.append(f"admin {admin}: onboard the escrow {escrow} with the escrow role "
+                       f"(ebl participants add {escrow} --roles escrow --jurisdiction HK --identifier ESCROW)")
+        pending.append(f"admin {admin}: allowlist the settlement token(s) (ebl finance allow-token TOKEN)")
     deployment = Deployment(
         chain_id=chain_id,
         network=chain.profile.name,
@@ -160,6 +198,7 @@ def deploy_suite(
         deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source_digest=str(artifacts.index()["sourceDigest"]),
         contracts=deployed,
+        pending=pending,
     )
     save(deployment, directory)
     return deployment

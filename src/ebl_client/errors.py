@@ -386,3 +386,182 @@ class AlreadyBlankEndorsed(BillError):
 
 class SameParty(BillError):
     message = "{party} already holds that position on bill {tokenId}"
+
+
+# --- OpenZeppelin ERC-20, permit, signatures, reentrancy (escrow and settlement tokens) ------------------
+
+
+class TokenError(ContractRevert):
+    """Raised by a settlement token or by SafeERC20 / ReentrancyGuard around it."""
+
+
+class ERC20InsufficientBalance(TokenError):
+    message = "{sender} holds {balance} but {needed} is needed"
+
+
+class ERC20InsufficientAllowance(TokenError):
+    message = "{spender} may spend {allowance} but {needed} is needed: approve the escrow first"
+
+
+class ERC20InvalidApprover(TokenError):
+    message = "{approver} cannot approve"
+
+
+class ERC20InvalidReceiver(TokenError):
+    message = "{receiver} cannot receive tokens"
+
+
+class ERC20InvalidSender(TokenError):
+    message = "{sender} cannot send tokens"
+
+
+class ERC20InvalidSpender(TokenError):
+    message = "{spender} cannot be a spender"
+
+
+class ERC2612ExpiredSignature(TokenError):
+    message = "the permit expired at {deadline}"
+
+
+class ERC2612InvalidSigner(TokenError):
+    message = "the permit was signed by {signer}, not by {owner}"
+
+
+class InvalidAccountNonce(TokenError):
+    message = "nonce {currentNonce} of {account} was expected"
+
+
+class ECDSAInvalidSignature(TokenError):
+    message = "the signature is invalid"
+
+
+class ECDSAInvalidSignatureLength(TokenError):
+    message = "the signature has length {length}"
+
+
+class ECDSAInvalidSignatureS(TokenError):
+    message = "the signature's s value is malleable"
+
+
+class InvalidShortString(TokenError):
+    message = "invalid short string"
+
+
+class StringTooLong(TokenError):
+    message = "string {str} is too long"
+
+
+class SafeERC20FailedOperation(TokenError):
+    message = "token {token} refused the transfer"
+
+
+class ReentrancyGuardReentrantCall(TokenError):
+    message = "re-entrant call refused"
+
+
+class NotIssuer(TokenError):
+    message = "{caller} is not the issuer of this stablecoin"
+
+
+# --- FinancingEscrow ------------------------------------------------------------------------------------
+
+FINANCING_STATE_NAMES = ("none", "requested", "accepted", "funded", "repaid", "defaulted", "cancelled")
+
+
+class FinancingError(ContractRevert):
+    """Raised by the financing escrow."""
+
+
+class ZeroAmount(FinancingError):
+    message = "the amount is zero"
+
+
+class AmountTooLarge(FinancingError):
+    message = "amount {amount} does not fit 96 bits"
+
+
+class NotAllowedToken(FinancingError):
+    message = "{token} is not an allowlisted settlement token"
+
+
+class TraderNotActive(FinancingError):
+    message = "{account} is not an active trader"
+
+
+class FinancierNotActive(FinancingError):
+    message = "{account} is not an active financier"
+
+
+class InvalidImporter(FinancingError):
+    message = "{importer} cannot be the importer"
+
+
+class InvalidMaturity(FinancingError):
+    message = "maturity {maturity} is not in the future"
+
+
+class EmptyFingerprint(FinancingError):
+    message = "the invoice fingerprint is empty"
+
+
+class DuplicateFinancing(FinancingError):
+    message = "invoice {invoiceFingerprint} is already financed or requested (double financing refused)"
+
+
+class NotPledged(FinancingError):
+    message = "bill {tokenId} was not just pledged to the escrow by {caller}: transfer it to the escrow first"
+
+
+class BillAlreadyPledged(FinancingError):
+    message = "bill {tokenId} is already in financing {financingId}"
+
+
+class WrongState(FinancingError):
+    message = "financing {financingId} is {state_name}: this step is not allowed now"
+
+    @classmethod
+    def describe(cls, values: dict[str, Any]) -> dict[str, Any]:
+        shown = super().describe(values)
+        state = values.get("state")
+        shown["state_name"] = FINANCING_STATE_NAMES[state] if isinstance(state, int) and state < 7 else state
+        return shown
+
+
+class NotExporter(FinancingError):
+    message = "{caller} is not the exporter of financing {financingId}"
+
+
+class NotAcceptedFinancier(FinancingError):
+    message = "{caller} is not the accepted financier of financing {financingId}"
+
+
+class OfferNotFound(FinancingError):
+    message = "{financier} made no offer on financing {financingId}"
+
+
+class CreditNotVerified(FinancingError):
+    message = "{financier} holds no approved credit verification of exporter {exporter}"
+
+
+class MaturityPassed(FinancingError):
+    message = "financing {financingId} matured at {maturity}"
+
+
+class NotMatured(FinancingError):
+    message = "the bill can be claimed only after {claimableAfter} (maturity + grace)"
+
+
+class TransferAmountMismatch(FinancingError):
+    message = "token {token} delivered {received} instead of {expected}"
+
+
+class NothingToWithdraw(FinancingError):
+    message = "{account} has nothing to withdraw in {token}"
+
+
+class NothingToReclaim(FinancingError):
+    message = "{caller} has no unrequested pledge of bill {tokenId} to reclaim"
+
+
+class NothingToRedeliver(FinancingError):
+    message = "financing {financingId} has no bill to redeliver"

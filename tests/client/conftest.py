@@ -61,6 +61,11 @@ def registry(chain, suite, snapshot):
     return Participants.of(chain, suite)
 
 
+def people(registry) -> list:
+    """The onboarded participants other than the suite's own escrow contract (onboarded at deployment)."""
+    return [p for p in registry.list() if p.roles != Role.ESCROW]
+
+
 def sample_hash(n: int = 0) -> bytes:
     return identifier_hash(f"5493001KJTIIGC8Y1R{n:02d}", bytes([n + 1]) * 32)
 

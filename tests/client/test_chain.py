@@ -12,7 +12,7 @@ from ebl_client.networks import BESU, profile
 from ebl_client.node import AnvilNode, free_port
 from ebl_client.participants import Participants
 
-from .conftest import BESU_LIKE, sample_hash
+from .conftest import BESU_LIKE, people, sample_hash
 
 
 def test_unreachable_node_is_connection_failed():
@@ -75,7 +75,7 @@ def test_many_transactions_in_a_row_from_one_key(chain, suite, admin, signers, s
         t.start()
     for t in threads:
         t.join()
-    assert len(registry.list()) == 8
+    assert len(people(registry)) == 8
     assert chain.w3.eth.get_transaction_count(admin.address) == start + 8
 
 

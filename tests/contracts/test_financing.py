@@ -364,7 +364,7 @@ def test_default_and_claim_after_maturity_plus_grace(funded, bills, escrow, usd,
     # after maturity the importer may still repay until the financier claims
     escrow.repay(funded, 1_000 * USD, sender=importer)
     chain.mine(deltatime=2)
-    with ape.reverts(escrow.NotFinancier, financingId=funded, caller=importer):
+    with ape.reverts(escrow.NotAcceptedFinancier, financingId=funded, caller=importer):
         escrow.claim(funded, sender=importer)
     tx = escrow.claim(funded, sender=bank_a)
     gas("claim", tx)
@@ -395,7 +395,7 @@ def test_cancel_before_funding(request, stage, bills, escrow, usd, bill, exporte
     assert balanced(escrow, usd)
     with ape.reverts(escrow.WrongState, financingId=financing_id, state=State.CANCELLED):
         escrow.cancel(financing_id, sender=exporter)
-    with ape.reverts(escrow.NotFinancier, financingId=financing_id, caller=exporter):
+    with ape.reverts(escrow.NotAcceptedFinancier, financingId=financing_id, caller=exporter):
         escrow.fund(financing_id, sender=exporter)
     if stage == "accepted":
         with ape.reverts(escrow.WrongState, financingId=financing_id, state=State.CANCELLED):
@@ -630,11 +630,11 @@ def test_accept_refused_for_a_matured_offer(requested, escrow, exporter, bank_a,
 
 
 def test_fund_refusals(requested, participants, admin, escrow, exporter, bank_a, bank_b, chain):
-    with ape.reverts(escrow.NotFinancier, financingId=requested, caller=bank_a):  # nothing accepted yet
+    with ape.reverts(escrow.NotAcceptedFinancier, financingId=requested, caller=bank_a):  # nothing accepted yet
         escrow.fund(requested, sender=bank_a)
     escrow.offer(requested, PRINCIPAL, FEE, maturity(chain), sender=bank_b)
     escrow.accept(requested, bank_b, sender=exporter)
-    with ape.reverts(escrow.NotFinancier, financingId=requested, caller=bank_a):  # not the accepted financier
+    with ape.reverts(escrow.NotAcceptedFinancier, financingId=requested, caller=bank_a):  # not the accepted financier
         escrow.fund(requested, sender=bank_a)
     with ape.reverts(escrow.CreditNotVerified, financier=bank_b, exporter=exporter):
         escrow.fund(requested, sender=bank_b)
