@@ -199,7 +199,7 @@ class Chain:
         except EblError:
             raise
         except Exception as exc:  # requests' and web3's connection errors have no common base
-            raise ConnectionFailed(f"cannot reach the node at {self.url or 'the provider'}: {_short(exc)}") from exc
+            raise ConnectionFailed(f"cannot reach the node at {self.url or 'the provider'}: {_reason(exc)}") from exc
 
     def check_chain_id(self, expected: int | None) -> int:
         """The node's chain id; WrongChain when `expected` is given and differs."""
@@ -275,7 +275,7 @@ class Chain:
         except (EblError, ValueError):
             raise
         except Exception as exc:
-            raise ConnectionFailed(f"cannot reach the node at {self.url}: {_short(exc)}") from exc
+            raise ConnectionFailed(f"cannot reach the node at {self.url}: {_reason(exc)}") from exc
 
     def _fees(self) -> Tx:
         if self.profile.tx_type == "legacy":
@@ -317,6 +317,16 @@ class Chain:
         if data is None:
             return TransactionFailed(str(exc.message or exc))
         return self.decoder.decode(data)
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a connection failure in a few words ("connection refused", "timed out")."""
+    text = str(exc)
+    for marker, reason in (("Connection refused", "connection refused"), ("timed out", "timed out"),
+                           ("Name or service not known", "unknown host"), ("No route to host", "no route to host")):
+        if marker in text:
+            return reason
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:

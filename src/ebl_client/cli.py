@@ -109,9 +109,14 @@ def load_signer(keystore: Path | None, key_env: str) -> LocalAccount:
 # --- output -----------------------------------------------------------------------------------------
 
 
+TOKEN_ID_FIELDS = {"token_id", "predecessor", "successor"}
+
+
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+        # token ids are 256-bit: hex strings, so JavaScript and other JSON readers keep every digit
+        return {k: (hex(v) if k in TOKEN_ID_FIELDS and isinstance(v, int) else _jsonable(v))
+                for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, enum.Flag):
         return value.names() if isinstance(value, Role) else value.value
     if isinstance(value, enum.Enum):
@@ -188,10 +193,18 @@ def cli(ctx: click.Context, rpc_url: str | None, network: str, chain_id: int | N
 @pass_ctx
 def node(ctx: Context, port: int, state_file: Path, fresh: bool, besu_like: bool) -> None:
     """Run the embedded Anvil in the foreground until Ctrl-C."""
+    import signal
+
+    from .node import port_in_use
+
+    if port_in_use(port):
+        raise InvalidInput(f"port {port} is already in use (another node running?); pick one with --port")
     if fresh:
         state_file.unlink(missing_ok=True)
     settings: dict[str, Any] = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1} if besu_like else {}
     anvil = AnvilNode(port=port, state_file=state_file, **settings).start()
+    # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
     if ctx.as_json:
         emit_json(info)
@@ -512,8 +525,12 @@ def bill_verify(ctx: Context, token: str, document: Path) -> None:
     if not bills.verify_document(b.token_id, document):
         raise InvalidInput(f"{document} is not the document of bill {hex(b.token_id)} "
                            f"(its SHA-256 differs from {b.document_hash})")
+    if not b.live:
+        after = f"; amended by {hex(b.successor)}" if b.successor else ""
+        raise InvalidInput(f"{document} matches bill {hex(b.token_id)}, but that bill is {b.status.name.lower()}"
+                           f"{after}: it no longer carries title")
     info = {"tokenId": hex(b.token_id), "reference": b.transport_document_reference, "documentHash": b.document_hash,
-            "matches": True}
+            "status": b.status.name.lower(), "holder": b.holder, "matches": True}
     show_pairs(ctx, "document verified", info, list(info.items()))
 
 
@@ -717,12 +734,18 @@ def credit_withdraw_consent(ctx: Context, root: str, financier: str, keystore: P
 @click.option("--subject", required=True)
 @click.option("--report", type=click.Path(path_type=Path), required=True)
 @click.option("--commitment", "commitment_file", type=click.Path(path_type=Path), required=True)
+@click.option("--replace", is_flag=True, help="Start over although an approved verification exists.")
 @signer_options
 @pass_ctx
 def credit_record_verification(ctx: Context, financier: str, subject: str, report: Path, commitment_file: Path,
-                               keystore: Path | None, key_env: str) -> None:
-    """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer)."""
+                               replace: bool, keystore: Path | None, key_env: str) -> None:
+    """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer).
+    Recording replaces the financier's earlier verification of the subject, which then needs a new approval."""
     root = matching_root(report, hashing.Commitment.load(commitment_file), "nothing recorded")
+    current = ctx.credit().verification(financier, subject)
+    if current.approved_and_valid and not replace:
+        raise InvalidInput(f"{current.financier} already holds an approved verification of {current.subject} "
+                           f"(root {current.root}); recording again would withdraw it: pass --replace")
     signer = load_signer(keystore, key_env)
     show_verification(ctx, ctx.credit().record_verification(signer, financier, subject, root))
 
@@ -804,5 +827,24 @@ def keys_address(ctx: Context, keystore: Path | None, key_env: str) -> None:
 
 
 def main() -> None:
-    cli(prog_name="ebl")
+    """Entry point: usage mistakes, like every other error, are one line on stderr (exit 2 for usage).
+    `--json` is accepted anywhere on the line (`ebl bill show 0x.. --json`), as users type it."""
+    args = sys.argv[1:]
+    if "--json" in args[1:]:
+        args = ["--json", *(a for a in args if a != "--json")]
+    try:
+        code = cli.main(args, prog_name="ebl", standalone_mode=False)  # returns the code of ctx.exit(...)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
 

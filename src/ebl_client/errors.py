@@ -100,7 +100,14 @@ class AccessControlError(ContractRevert):
 
 
 class AccessControlUnauthorizedAccount(AccessControlError):
-    message = "account {account} does not hold the role this action needs ({neededRole})"
+    message = "account {account} does not hold the {role_name} role this action needs"
+
+    @classmethod
+    def describe(cls, values: dict[str, Any]) -> dict[str, Any]:
+        shown = super().describe(values)
+        role = values.get("neededRole")
+        shown["role_name"] = "consortium admin" if role == "0x" + "00" * 32 else str(role)
+        return shown
 
 
 class AccessControlBadConfirmation(AccessControlError):

@@ -161,3 +161,50 @@ def test_the_installed_console_script_exits_non_zero_with_one_line(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("error: ")
+
+
+def _ebl(*args, cwd, env=None):
+    ebl = os.path.join(os.path.dirname(sys.executable), "ebl")
+    return subprocess.run([ebl, *args], capture_output=True, text=True, cwd=cwd, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_usage_errors_are_one_line_and_json_goes_anywhere(anvil, tmp_path):
+    for args in (["participants", "lst"], ["--chain-id", "abc", "participants", "list"],
+                 ["credit", "anchor", "--valid-days", "0"]):
+        proc = _ebl(*args, cwd=tmp_path)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
+    proc = _ebl("participants", "list", "--json", cwd=tmp_path, env={"EBL_RPC_URL": anvil.url})
+    assert proc.returncode == 1 and "run `ebl deploy` first" in proc.stderr  # parsed: --json moved up front
+
+
+def test_node_refuses_a_busy_port_before_touching_the_state_file(anvil, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{}")
+    proc = _ebl("node", "--port", str(anvil.port), "--fresh", "--state-file", str(state), cwd=tmp_path)
+    assert proc.returncode == 1 and "already in use" in proc.stderr
+    assert state.read_text() == "{}"
+
+
+def test_kill_stops_the_node_and_its_anvil(tmp_path):
+    import signal
+    import time
+
+    from ebl_client.node import port_in_use
+
+    port = free_port()
+    ebl = os.path.join(os.path.dirname(sys.executable), "ebl")
+    node = subprocess.Popen([ebl, "node", "--port", str(port), "--state-file", str(tmp_path / "s.json")],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert port_in_use(port)
+    node.send_signal(signal.SIGTERM)
+    node.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_in_use(port)
+    assert (tmp_path / "s.json").exists()  # Anvil wrote its state on the way out

@@ -45,7 +45,7 @@ def test_issue_move_surrender_accept_and_history(trade):
     history = json.loads(t["run"]("--json", "bill", "history", token).stdout)
     assert [h["action"] for h in history] == ["issue", "endorse", "transfer", "transfer_owners",
                                               "surrender_for_delivery", "surrender_accepted"]
-    table = t["run"]("bill", "history", hex(int(token)))
+    table = t["run"]("bill", "history", token)
     assert "SACC" in table.stdout and "chain of title" in table.stdout
 
 
@@ -89,7 +89,14 @@ def test_amend_and_switch_to_paper(trade, tmp_path):
     amended.write_text(json.dumps(doc))
     assert t["as"]("shipper", "bill", "surrender", token, "--for", "amendment").exit_code == 0
     successor = json.loads(t["as"]("carrier", "--json", "bill", "amend", token, "--document", str(amended)).stdout)
-    assert successor["predecessor"] == int(token) and successor["status"] == "issued"
+    assert successor["predecessor"] == token and successor["status"] == "issued"
     paper = json.loads(t["as"]("carrier", "--json", "bill", "switch-to-paper", str(successor["token_id"]),
                                "--reason", "consignee's bank requires paper").stdout)
     assert paper["status"] == "voided"
+
+
+def test_verify_refuses_a_bill_that_no_longer_carries_title(trade):
+    t, token = trade, str(trade["token"])
+    assert t["as"]("shipper", "bill", "surrender", token, "--for", "amendment").exit_code == 0
+    assert t["as"]("carrier", "bill", "amend", token, "--document", str(DOC)).exit_code == 0
+    one_error_line(t["run"]("bill", "verify", token, str(DOC)), "voided", "no longer carries title")

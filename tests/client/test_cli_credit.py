@@ -67,6 +67,9 @@ def test_the_story_through_the_cli(story, tmp_path):
     approved = run("--json", "credit", "approve-verification", "--financier", bank, "--subject", subject,
                    key=key(story["checker"]))
     assert json.loads(approved.stdout)["approved_and_valid"] is True
+    again = ("credit", "record-verification", "--financier", bank, "--subject", subject, "--report",
+             str(story["report"]), "--commitment", str(story["commitment"]))
+    one_error_line(run(*again, key=key(story["maker"])), "already holds an approved verification", "--replace")
     status = json.loads(run("--json", "credit", "status", "--subject", subject, "--root", story["root"],
                             "--financier", bank).stdout)
     assert status["record"]["valid"] and status["consent"]["live"] and status["verification"]["status"] == "approved"
