@@ -124,7 +124,7 @@ def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContrac
         return [registry, deployed["BillOfLadingRegistry"].address, deployed["CreditHashRegistry"].address,
                 grace_days * 86_400, admin]
     if name == "TestStablecoin":
-        return ["Test Hong Kong Dollar Stablecoin", "tHKD", admin]
+        return ["Test HKD Stablecoin", "tHKD", admin]
     raise DeploymentError(f"no constructor arguments known for {name}")
 
 

@@ -188,3 +188,44 @@ class TitleEvent:
     block: int
     tx_hash: str
     log_index: int
+
+
+class FinancingState(enum.IntEnum):
+    """Must match IFinancingEscrow.State."""
+
+    NONE = 0
+    REQUESTED = 1
+    ACCEPTED = 2
+    FUNDED = 3
+    REPAID = 4
+    DEFAULTED = 5
+    CANCELLED = 6
+
+
+@dataclass(frozen=True)
+class Financing:
+    """One BL-backed financing. Amounts are integer minor units of the settlement token."""
+
+    financing_id: int
+    state: FinancingState
+    exporter: str
+    importer: str
+    financier: str | None  # set when an offer is accepted
+    token: str
+    principal: int  # requested amount until an offer is accepted, then the offer's principal
+    fee: int
+    repaid: int
+    outstanding: int
+    maturity: int
+    bill: int  # the pledged bill's token id
+    delivered: bool  # the bill reached its final recipient (importer, financier or exporter)
+    invoice_fingerprint: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    financing_id: int
+    financier: str
+    principal: int
+    fee: int
+    maturity: int
