@@ -29,8 +29,9 @@ from .bills import Bills
 from .chain import Chain, to_address
 from .credit import Credit
 from .errors import EblError, InvalidInput
+from .financing import Financings
 from .hashing import identifier_hash, new_salt
-from .models import Bill, CreditRecord, CreditVerification, Participant, Role, TitleEvent
+from .models import Bill, CreditRecord, CreditVerification, Financing, Participant, Role, TitleEvent
 from .networks import PROFILES, profile
 from .node import AnvilNode
 from .participants import Participants
@@ -64,6 +65,9 @@ class Context:
 
     def credit(self) -> Credit:
         return Credit.of(self.chain(), self.deployment())
+
+    def financings(self) -> Financings:
+        return Financings.of(self.chain(), self.deployment())
 
     def now(self) -> int:
         """The chain's clock (latest block time): expiries are judged against it, not the laptop's."""
@@ -221,12 +225,17 @@ def node(ctx: Context, port: int, state_file: Path, fresh: bool, besu_like: bool
 @cli.command()
 @click.option("--admin", default=None, help="Account that receives the consortium admin role (default: the signer).")
 @click.option("--redeploy", is_flag=True, help="Replace an existing live deployment on this chain.")
+@click.option("--grace-days", type=click.IntRange(min=0), default=deployments.DEFAULT_GRACE_DAYS, show_default=True,
+              help="Days after maturity before a financier may claim a defaulted financing's bill.")
+@click.option("--test-stablecoin", is_flag=True, help="Also deploy and allowlist a test stablecoin (tHKD).")
 @signer_options
 @pass_ctx
-def deploy(ctx: Context, admin: str | None, redeploy: bool, keystore: Path | None, key_env: str) -> None:
+def deploy(ctx: Context, admin: str | None, redeploy: bool, grace_days: int, test_stablecoin: bool,
+           keystore: Path | None, key_env: str) -> None:
     """Deploy the suite and write the manifest <deployments>/<chainId>.json."""
     signer = load_signer(keystore, key_env)
-    result = deployments.deploy_suite(ctx.chain(), signer, ctx.deployments_dir, admin=admin, redeploy=redeploy)
+    result = deployments.deploy_suite(ctx.chain(), signer, ctx.deployments_dir, admin=admin, redeploy=redeploy,
+                                      grace_days=grace_days, test_stablecoin=test_stablecoin)
     if ctx.as_json:
         emit_json(result)
         return
@@ -236,6 +245,8 @@ def deploy(ctx: Context, admin: str | None, redeploy: bool, keystore: Path | Non
         ([name, c.address, c.block, c.tx_hash] for name, c in result.contracts.items()),
     )
     click.echo(f"manifest: {deployments.manifest_path(ctx.deployments_dir, result.chain_id)}")
+    for step in result.pending:
+        click.echo(f"still to do: {step}")
 
 
 @cli.group()
@@ -791,6 +802,192 @@ def credit_status(ctx: Context, subject: str, root: str | None, financier: str |
                                        ("live", _yes(c.live))])
     if "verification" in parts:
         show_verification(ctx, parts["verification"])
+
+
+# --- financing ------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def finance() -> None:
+    """BL-backed financing: pledge a bill, offers, funding, repayment, default, in a stablecoin."""
+
+
+def token_units(ctx: Context, token: str, amount: str) -> int:
+    """A decimal amount of `token` ("950000.50") in its smallest units, using the token's decimals."""
+    from decimal import Decimal, InvalidOperation
+
+    decimals = int(ctx.chain().call(ctx.chain().contract("TestStablecoin", token), "decimals"))
+    try:
+        value = Decimal(amount.replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput(f"amount {amount!r} is not a number") from None
+    scaled = value.scaleb(decimals)
+    if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value():
+        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
+    return int(scaled)
+
+
+def show_financing(ctx: Context, f: Financing, title: str = "financing") -> None:
+    show_pairs(ctx, title, f, [
+        ("financing", f.financing_id), ("state", f.state.name.lower()), ("bill", hex(f.bill)),
+        ("exporter", f.exporter), ("importer", f.importer), ("financier", f.financier or "(no offer accepted)"),
+        ("settlement token", f.token), ("principal", f.principal), ("fee", f.fee), ("repaid", f.repaid),
+        ("outstanding", f.outstanding), ("maturity", _when(f.maturity)), ("bill delivered", _yes(f.delivered)),
+        ("invoice fingerprint", f.invoice_fingerprint),
+    ])
+
+
+def maturity_options(fn: F) -> F:
+    fn = click.option("--days", "valid_days", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Maturity this many days from the chain's current time.")(fn)
+    fn = click.option("--maturity", "expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                      help="Maturity date (UTC).")(fn)
+    return fn
+
+
+@finance.command("fingerprint")
+@click.argument("invoice", type=click.Path(path_type=Path))
+@pass_ctx
+def finance_fingerprint(ctx: Context, invoice: Path) -> None:
+    """The invoice's fingerprint (key in $EBL_FINGERPRINT_KEY) and its status on chain if deployed."""
+    from .financing import fingerprint, normalise_invoice
+
+    data = hashing.load_json_file(invoice, what=f"invoice {invoice}")
+    normalised = normalise_invoice(data)
+    info = {"fingerprint": "0x" + fingerprint(data).hex(), "normalised": normalised}
+    show_pairs(ctx, "invoice fingerprint", info, [("fingerprint", info["fingerprint"]), *normalised.items()])
+
+
+@finance.command("request")
+@click.argument("token")
+@click.option("--importer", required=True)
+@click.option("--amount", required=True, help="Requested amount in token units, e.g. 1000000.00.")
+@click.option("--token", "settlement_token", required=True, help="Allowlisted settlement stablecoin.")
+@click.option("--invoice", type=click.Path(path_type=Path), required=True,
+              help="Invoice JSON (sellerId, buyerId, invoiceNumber, currency, amount, issueDate).")
+@maturity_options
+@signer_options
+@pass_ctx
+def finance_request(ctx: Context, token: str, importer: str, amount: str, settlement_token: str, invoice: Path,
+                    expires: Any, valid_days: float | None, keystore: Path | None, key_env: str) -> None:
+    """Pledge bill TOKEN into the escrow and request financing (exporter, holder and beneficiary)."""
+    from .financing import fingerprint
+
+    fp = fingerprint(hashing.load_json_file(invoice, what=f"invoice {invoice}"))
+    maturity = resolve_expiry(ctx, expires, valid_days)
+    units = token_units(ctx, settlement_token, amount)
+    signer = load_signer(keystore, key_env)
+    show_financing(ctx, ctx.financings().request(signer, token, importer, units, settlement_token, maturity, fp),
+                   "financing requested")
+
+
+@finance.command("offer")
+@click.argument("financing_id", type=int)
+@click.option("--principal", required=True)
+@click.option("--fee", required=True)
+@maturity_options
+@signer_options
+@pass_ctx
+def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, expires: Any, valid_days: float | None,
+                  keystore: Path | None, key_env: str) -> None:
+    """Offer principal, fee and maturity (financier)."""
+    fin = ctx.financings()
+    token = fin.get(financing_id).token
+    maturity = resolve_expiry(ctx, expires, valid_days)
+    signer = load_signer(keystore, key_env)
+    o = fin.offer(signer, financing_id, token_units(ctx, token, principal), token_units(ctx, token, fee), maturity)
+    show_pairs(ctx, "offer", o, [("financing", o.financing_id), ("financier", o.financier),
+                                 ("principal", o.principal), ("fee", o.fee), ("maturity", _when(o.maturity))])
+
+
+def finance_step(name: str, help_text: str, method: str) -> None:
+    """Declare `ebl finance <name> FINANCING_ID`, calling Financings.<method>(signer, id)."""
+
+    @finance.command(name, help=help_text)
+    @click.argument("financing_id", type=int)
+    @signer_options
+    @pass_ctx
+    def command(ctx: Context, financing_id: int, keystore: Path | None, key_env: str) -> None:
+        signer = load_signer(keystore, key_env)
+        show_financing(ctx, getattr(ctx.financings(), method)(signer, financing_id))
+
+
+finance_step("fund", "Pay the principal to the exporter (the accepted financier; needs its approved credit "
+             "verification of the exporter).", "fund")
+finance_step("claim", "Take the bill after maturity plus the grace period (the financier, on default).", "claim")
+finance_step("cancel", "Take the bill back before funding (exporter).", "cancel")
+finance_step("redeliver", "Deliver the bill again after its recipient rejected it (anyone).", "redeliver")
+
+
+@finance.command("accept")
+@click.argument("financing_id", type=int)
+@click.option("--financier", required=True)
+@signer_options
+@pass_ctx
+def finance_accept(ctx: Context, financing_id: int, financier: str, keystore: Path | None, key_env: str) -> None:
+    """Accept one financier's offer (exporter)."""
+    signer = load_signer(keystore, key_env)
+    show_financing(ctx, ctx.financings().accept(signer, financing_id, financier))
+
+
+@finance.command("repay")
+@click.argument("financing_id", type=int)
+@click.option("--amount", required=True, help="In token units; more than outstanding is capped.")
+@signer_options
+@pass_ctx
+def finance_repay(ctx: Context, financing_id: int, amount: str, keystore: Path | None, key_env: str) -> None:
+    """Repay part or all (anyone, usually the importer); full repayment releases the bill to the importer."""
+    fin = ctx.financings()
+    units = token_units(ctx, fin.get(financing_id).token, amount)
+    signer = load_signer(keystore, key_env)
+    show_financing(ctx, fin.repay(signer, financing_id, units))
+
+
+@finance.command("withdraw")
+@click.option("--token", "settlement_token", required=True)
+@signer_options
+@pass_ctx
+def finance_withdraw(ctx: Context, settlement_token: str, keystore: Path | None, key_env: str) -> None:
+    """Withdraw what the escrow owes you in TOKEN (financier)."""
+    signer = load_signer(keystore, key_env)
+    amount = ctx.financings().withdraw(signer, settlement_token)
+    info = {"account": signer.address, "token": to_address(settlement_token), "withdrawn": amount}
+    show_pairs(ctx, "withdrawn", info, list(info.items()))
+
+
+@finance.command("allow-token")
+@click.argument("settlement_token")
+@click.option("--remove", is_flag=True)
+@signer_options
+@pass_ctx
+def finance_allow_token(ctx: Context, settlement_token: str, remove: bool, keystore: Path | None,
+                        key_env: str) -> None:
+    """Allowlist (or --remove) a settlement token (admin)."""
+    signer = load_signer(keystore, key_env)
+    allowed = ctx.financings().allow_token(signer, settlement_token, not remove)
+    info = {"token": to_address(settlement_token), "allowed": allowed}
+    show_pairs(ctx, "settlement token", info, list(info.items()))
+
+
+@finance.command("show")
+@click.argument("financing_id", type=int)
+@pass_ctx
+def finance_show(ctx: Context, financing_id: int) -> None:
+    """One financing."""
+    show_financing(ctx, ctx.financings().get(financing_id))
+
+
+@finance.command("list")
+@pass_ctx
+def finance_list(ctx: Context) -> None:
+    """Every financing."""
+    items = ctx.financings().list()
+    if ctx.as_json:
+        emit_json(items)
+        return
+    emit_table("financings", ["id", "state", "bill", "exporter", "financier", "principal", "outstanding", "maturity"],
+               ([f.financing_id, f.state.name.lower(), hex(f.bill)[:14] + "...", f.exporter, f.financier or "",
+                 f.principal, f.outstanding, _when(f.maturity)] for f in items))
 
 
 @cli.group("keys")
