@@ -165,15 +165,70 @@ def bench_credit(b: Bench) -> None:
         None, provider, ch, "anchor", subject.address, keccak(text=f"throughput {i}"), schema, expires))
 
 
+def bench_financing(b: Bench) -> None:
+    """One financing end to end (request, two offers, accept, fund, partial and full repayment, withdraw),
+    then a cancel and a default with claim. Needs bench_bills' parties and bench_credit's verification."""
+    admin, s = b.signers[0], b.signers
+    carrier, exporter, importer, bank, bank_b = s[7], s[1], s[9], s[3], s[11]
+    pr, bl, fe, st = "ParticipantRegistry", "BillOfLadingRegistry", "FinancingEscrow", "TestStablecoin"
+    b.send(None, admin, pr, "onboard", onboard_request(bank_b.address, Role.FINANCIER, 11))
+    escrow, coin = b.contracts[fe].address, b.contracts[st].address
+    for who in (bank, bank_b, importer):
+        b.send(None, admin, st, "mint", who.address, 10**15)
+        b.send(None, who, st, "approve", escrow, 10**15)
+    remark = keccak(text="pledge")
+    maturity = b.now() + 60 * DAY
+    provider, maker, checker, ch = s[2], s[4], s[5], "CreditHashRegistry"
+    root = keccak(text="exporter report for financing")  # a fresh verification: bench_credit revoked its own
+    b.send(None, provider, ch, "anchor", exporter.address, root, keccak(text="gba-credit-report/v1"),
+           b.now() + 365 * DAY)
+    b.send(None, exporter, ch, "grantConsent", root, bank.address, b.now() + 90 * DAY)
+    b.send(None, maker, ch, "recordVerification", bank.address, exporter.address, root)
+    b.send(None, checker, ch, "approveVerification", bank.address, exporter.address)
+
+    def pledged(reference: str) -> int:
+        request = (reference.encode().ljust(32, b"\0"), keccak(text=reference), exporter.address, exporter.address,
+                   False)
+        receipt = b.chain.transact(carrier, b.contracts[bl], "issue", request, remark)
+        token = int(receipt["logs"][0]["topics"][3].hex(), 16)
+        b.send(None, exporter, bl, "transferOwners", token, escrow, escrow, remark)
+        return token
+
+    def request(token: int, invoice: str, key: str | None = None) -> int:
+        b.send(key, exporter, fe, "request", (token, importer.address, coin, 10**12, maturity, keccak(text=invoice)))
+        return int(b.chain.call(b.contracts[fe], "financingCount"))
+
+    fid = request(pledged("FIN-1"), "invoice 1", f"{fe}.request")
+    b.send(f"{fe}.offer", bank, fe, "offer", fid, 9 * 10**11, 10**10, maturity)
+    b.send(None, bank_b, fe, "offer", fid, 95 * 10**10, 2 * 10**10, maturity)
+    b.send(f"{fe}.accept", exporter, fe, "accept", fid, bank.address)
+    b.send(f"{fe}.fund", bank, fe, "fund", fid)
+    b.send(f"{fe}.repay(partial)", importer, fe, "repay", fid, 4 * 10**11)
+    b.send(f"{fe}.repay(full)", importer, fe, "repay", fid, 51 * 10**10)
+    b.send(f"{fe}.withdraw", bank, fe, "withdraw", coin)
+
+    cancelled = request(pledged("FIN-2"), "invoice 2")
+    b.send(f"{fe}.cancel", exporter, fe, "cancel", cancelled)
+
+    defaulted = request(pledged("FIN-3"), "invoice 3")
+    b.send(None, bank, fe, "offer", defaulted, 9 * 10**11, 10**10, b.now() + DAY)
+    b.send(None, exporter, fe, "accept", defaulted, bank.address)
+    b.send(None, bank, fe, "fund", defaulted)
+    b.chain.w3.provider.make_request("evm_increaseTime", [20 * DAY])  # bench-only clock move (Anvil)
+    b.chain.w3.provider.make_request("evm_mine", [])
+    b.send(f"{fe}.claim", bank, fe, "claim", defaulted)
+
+
 def run() -> Bench:
     signers = [keys.from_private_key(k) for k in dev_keys(20)]
     with AnvilNode() as node, tempfile.TemporaryDirectory() as tmp:
         chain = Chain.connect(node.url)
-        suite = deployment.deploy_suite(chain, signers[0], Path(tmp))
+        suite = deployment.deploy_suite(chain, signers[0], Path(tmp), test_stablecoin=True)
         bench = Bench(chain, signers, suite)
         bench_participants(bench)
         bench_bills(bench)
         bench_credit(bench)
+        bench_financing(bench)
     return bench
 
 
