@@ -1,0 +1,218 @@
+"""Random financing sequences with the escrow's invariants checked after every step.
+
+Random parties try random steps (requests on random bills and invoices, offers, accepts, funding,
+partial and over-large repayments, withdrawals, claims, cancels, and time passing). Whatever is refused
+must be refused with a named contract error; after every step:
+- the escrow's stablecoin balance equals exactly what it owes (`owed`), and the sum of what each party
+  may withdraw;
+- an invoice fingerprint is financed at most once, ever;
+- every open financing's bill is held by the escrow, and no bill is in two open financings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from ebl_client import deployment, errors, hashing
+from ebl_client.bills import Bills
+from ebl_client.credit import Credit
+from ebl_client.financing import Financings
+from ebl_client.models import FinancingState, Role
+from ebl_client.participants import Participants
+
+from .conftest import sample_hash, travel
+
+DATA = Path(__file__).parents[1] / "data"
+DAY = 86_400
+OPEN = {FinancingState.REQUESTED, FinancingState.ACCEPTED, FinancingState.FUNDED}
+PARTIES = ["exporter", "importer", "bank_a", "bank_b", "payer"]
+INVOICES = [hashing.text_hash(f"invoice {i}") for i in range(3)]
+AMOUNT = st.integers(min_value=1, max_value=3 * 10**9)
+
+
+def mostly(right: str, others: list[str]) -> st.SearchStrategy[str]:
+    """The party that may act, most of the time; any other party often enough to test the refusals."""
+    return st.sampled_from([right] * 4 + others)
+
+
+class EscrowMachine(RuleBasedStateMachine):
+    world: dict  # set by the test
+    steps_run = 0
+    states_seen: ClassVar[set] = set()  # across examples: what the walks reached
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snap = self.world["chain"].w3.provider.make_request("evm_snapshot", [])["result"]
+
+    def teardown(self) -> None:
+        assert self.world["chain"].w3.provider.make_request("evm_revert", [self.snap])["result"] is True
+
+    def attempt(self, action, *args) -> None:
+        type(self).steps_run += 1
+        try:
+            action(*args)
+        except (errors.ContractRevert, errors.InvalidInput):
+            pass  # a refusal must be named (by the contract, or by the client before sending); else the test fails
+            pass  # a refusal must be named (by the contract, or by the client before sending); else the test fails
+
+    def signer(self, who: str):
+        return self.world["p"][who]
+
+    def some_financing(self, n: int) -> int:
+        count = int(self.world["chain"].call(self.world["fin"].contract, "financingCount"))
+        return 1 + n % count if count else 1
+
+    @initialize()
+    def start(self) -> None:
+        pass
+
+    @rule(bill=st.integers(0, 2), invoice=st.integers(0, 2), amount=AMOUNT)
+    def request(self, bill: int, invoice: int, amount: int) -> None:
+        w = self.world
+        self.attempt(w["fin"].request, self.signer("exporter"), w["bills_ids"][bill], self.signer("importer").address,
+                     amount, w["coin"], w["now"]() + 30 * DAY, INVOICES[invoice])
+
+    @rule(n=st.integers(0, 5), bank=mostly("bank_a", ["bank_b"]), principal=AMOUNT,
+          fee=st.integers(0, 10**8))
+    def offer(self, n: int, bank: str, principal: int, fee: int) -> None:
+        w = self.world
+        self.attempt(w["fin"].offer, self.signer(bank), self.some_financing(n), principal, fee,
+                     w["now"]() + 30 * DAY)
+
+    @rule(n=st.integers(0, 5), who=mostly("exporter", PARTIES), bank=mostly("bank_a", ["bank_b"]))
+    def accept(self, n: int, who: str, bank: str) -> None:
+        self.attempt(self.world["fin"].accept, self.signer(who), self.some_financing(n), self.signer(bank).address)
+
+    @rule(n=st.integers(0, 5), who=mostly("bank_a", ["bank_b", "exporter"]))
+    def fund(self, n: int, who: str) -> None:
+        self.attempt(self.world["fin"].fund, self.signer(who), self.some_financing(n))
+
+    @rule(n=st.integers(0, 5), who=mostly("importer", ["payer", "exporter"]),
+          amount=st.one_of(st.just("outstanding"), AMOUNT))
+    def repay(self, n: int, who: str, amount: int | str) -> None:
+        fid = self.some_financing(n)
+        if amount == "outstanding":
+            amount = int(self.world["chain"].call(self.world["fin"].contract, "outstanding", fid)) or 1
+        self.attempt(self.world["fin"].repay, self.signer(who), fid, amount)
+
+    @rule(who=st.sampled_from(PARTIES))
+    def withdraw(self, who: str) -> None:
+        self.attempt(self.world["fin"].withdraw, self.signer(who), self.world["coin"])
+
+    @rule(n=st.integers(0, 5), who=mostly("bank_a", PARTIES))
+    def claim(self, n: int, who: str) -> None:
+        self.attempt(self.world["fin"].claim, self.signer(who), self.some_financing(n))
+
+    @rule(n=st.integers(0, 5), who=mostly("exporter", PARTIES))
+    def cancel(self, n: int, who: str) -> None:
+        self.attempt(self.world["fin"].cancel, self.signer(who), self.some_financing(n))
+
+    @rule(n=st.integers(0, 5))
+    def progress(self, n: int) -> None:
+        self.next_step(n)
+
+    # Hypothesis draws rules uniformly: two more rules make the natural next step three times as likely.
+    @rule(n=st.integers(0, 5))
+    def progress_b(self, n: int) -> None:
+        self.next_step(n)
+
+    @rule(n=st.integers(0, 5))
+    def progress_c(self, n: int) -> None:
+        self.next_step(n)
+
+    def next_step(self, n: int) -> None:
+        """Advance a financing along the repayment path by the party that takes the step, so that walks
+        move money; cancels, defaults and wrong parties come from the random rules around it."""
+        w, fid = self.world, self.some_financing(n)
+        try:
+            f = w["fin"].get(fid)
+        except errors.InvalidInput:
+            return
+        if f.state is FinancingState.REQUESTED:
+            self.attempt(w["fin"].offer, self.signer("bank_a"), fid, f.principal, 10**6, w["now"]() + 30 * DAY)
+            self.attempt(w["fin"].accept, self.signer("exporter"), fid, self.signer("bank_a").address)
+        elif f.state is FinancingState.ACCEPTED:
+            self.attempt(w["fin"].fund, self.signer("bank_a"), fid)
+        elif f.state is FinancingState.FUNDED:  # half first, then the rest
+            self.attempt(w["fin"].repay, self.signer("importer"), fid,
+                         f.outstanding if f.repaid else max(1, f.outstanding // 2))
+
+    @rule(days=st.sampled_from([1, 20, 50]))
+    def time_passes(self, days: int) -> None:
+        travel(self.world["chain"], days * DAY)
+
+    @invariant()
+    def escrow_owes_exactly_what_it_holds(self) -> None:
+        w = self.world
+        fin, chain = w["fin"], w["chain"]
+        held = int(chain.call(w["stable"], "balanceOf", fin.address))
+        assert held == fin.owed(w["coin"])
+        assert held == sum(fin.withdrawable(p.address, w["coin"]) for p in w["p"].values())
+
+    @invariant()
+    def no_double_financing_and_bills_in_custody(self) -> None:
+        w = self.world
+        financings = w["fin"].list()
+        type(self).states_seen.update(f.state for f in financings)
+        financed = [f.invoice_fingerprint for f in financings
+                    if f.state in (FinancingState.FUNDED, FinancingState.REPAID, FinancingState.DEFAULTED)]
+        assert len(financed) == len(set(financed))
+        open_bills = [f.bill for f in financings if f.state in OPEN]
+        assert len(open_bills) == len(set(open_bills))
+        for bill in open_bills:
+            assert w["bills"].get(bill).holder == w["fin"].address
+
+
+@pytest.fixture
+def world(chain, admin, signers, tmp_path, snapshot):
+    suite = deployment.deploy_suite(chain, admin, tmp_path, test_stablecoin=True)
+    registry = Participants.of(chain, suite)
+    ids = {"carrier": 1, "exporter": 2, "importer": 3, "bank_a": 4, "bank_b": 5, "provider": 6, "maker": 7,
+           "checker": 8, "payer": 9}
+    roles = {"carrier": Role.CARRIER, "exporter": Role.TRADER, "importer": Role.TRADER, "bank_a": Role.FINANCIER,
+             "bank_b": Role.FINANCIER, "provider": Role.CREDIT_PROVIDER, "maker": Role.VERIFIER,
+             "checker": Role.VERIFIER, "payer": Role.TRADER}
+    for name, i in ids.items():
+        institution = signers[ids["bank_a"]].address if roles[name] == Role.VERIFIER else None
+        registry.onboard(admin, signers[i].address, roles[name], "HK", sample_hash(i), institution)
+    p = {name: signers[i] for name, i in ids.items()}
+    credit = Credit.of(chain, suite)
+    commitment = hashing.commit(hashing.load_json_file(DATA / "credit_report_exporter.json"))
+
+    def now() -> int:
+        return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+    credit.anchor(p["provider"], p["exporter"].address, commitment, now() + 3650 * DAY)
+    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now() + 3000 * DAY)
+    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
+    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
+    coin = suite.address("TestStablecoin")
+    stable = chain.contract("TestStablecoin", coin)
+    for who in ("bank_a", "bank_b", "importer", "payer"):
+        chain.transact(admin, stable, "mint", p[who].address, 10**15)
+    bills = Bills.of(chain, suite)
+    doc = hashing.load_json_file(DATA / "transport_document_hkg_sha.json")
+    bill_ids = [bills.issue(p["carrier"], {**doc, "transportDocumentReference": f"VHSL-FIN-{i}"},
+                            p["exporter"].address).token_id for i in range(3)]
+    return {"chain": chain, "p": {k: v for k, v in p.items() if k in PARTIES}, "fin": Financings.of(chain, suite),
+            "bills": bills, "coin": coin, "stable": stable, "bills_ids": bill_ids, "now": now}
+
+
+def test_escrow_invariants_hold_under_random_steps(world):
+    EscrowMachine.world = world
+    EscrowMachine.steps_run = 0
+    EscrowMachine.states_seen = set()
+    run_state_machine_as_test(EscrowMachine, settings=settings(
+        max_examples=60, stateful_step_count=15, deadline=None, derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    ))
+    assert EscrowMachine.steps_run >= 60 * 3
+    # the random walks really reached money movements, not only refusals
+    reached = {FinancingState.FUNDED, FinancingState.REPAID}
+    assert reached <= EscrowMachine.states_seen, EscrowMachine.states_seen
