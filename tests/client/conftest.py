@@ -138,3 +138,46 @@ def one_error_line(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0]
     return lines[0]
+
+
+# --- a trade-finance world: parties, a verified bank, stablecoin balances -------------------------------
+
+TRADE_PARTIES = {"carrier": (1, Role.CARRIER), "exporter": (2, Role.TRADER), "importer": (3, Role.TRADER),
+                 "bank_a": (4, Role.FINANCIER), "bank_b": (5, Role.FINANCIER), "provider": (6, Role.CREDIT_PROVIDER),
+                 "maker": (7, Role.VERIFIER), "checker": (8, Role.VERIFIER), "payer": (9, Role.TRADER)}
+DAY = 86_400
+
+
+def trade_finance_world(chain, admin, signers, suite, *, days: int = 90) -> dict:
+    """Onboard TRADE_PARTIES on `suite` (deployed with the test stablecoin; the officers work for bank A),
+    give bank A an approved credit verification of the exporter valid for `days`, and mint stablecoins
+    for both banks, the importer and the payer. Returns the parties, the facades and the coin."""
+    from pathlib import Path
+
+    from ebl_client import hashing
+    from ebl_client.bills import Bills
+    from ebl_client.credit import Credit
+    from ebl_client.financing import Financings
+
+    registry = Participants.of(chain, suite)
+    p = {name: signers[i] for name, (i, _) in TRADE_PARTIES.items()}
+    for name, (i, role) in TRADE_PARTIES.items():
+        institution = p["bank_a"].address if role == Role.VERIFIER else None
+        registry.onboard(admin, p[name].address, role, "HK", sample_hash(i), institution)
+
+    def now() -> int:
+        return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+    credit = Credit.of(chain, suite)
+    report = Path(__file__).parents[1] / "data" / "credit_report_exporter.json"
+    commitment = hashing.commit(hashing.load_json_file(report))
+    credit.anchor(p["provider"], p["exporter"].address, commitment, now() + days * DAY)
+    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now() + days * DAY)
+    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
+    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
+    coin = suite.address("TestStablecoin")
+    stable = chain.contract("TestStablecoin", coin)
+    for who in ("bank_a", "bank_b", "importer", "payer"):
+        chain.transact(admin, stable, "mint", p[who].address, 10**15)
+    return {"chain": chain, "p": p, "coin": coin, "stable": stable, "now": now, "bills": Bills.of(chain, suite),
+            "fin": Financings.of(chain, suite)}

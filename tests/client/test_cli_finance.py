@@ -5,13 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ebl_client import deployment, hashing
-from ebl_client.bills import Bills
-from ebl_client.credit import Credit
-from ebl_client.models import Role
-from ebl_client.participants import Participants
+from ebl_client import deployment
 
-from .conftest import one_error_line, sample_hash
+from .conftest import one_error_line, trade_finance_world
 
 DATA = Path(__file__).parents[1] / "data"
 KEY = "0x" + "42" * 32
@@ -22,29 +18,9 @@ INVOICE = {"sellerId": "5493001KJTIIGC8Y1R12", "buyerId": "91310000MA1FL4B24G", 
 @pytest.fixture
 def market(run, chain, admin, signers, tmp_path):
     assert run("deploy", "--test-stablecoin").exit_code == 0
-    suite = deployment.load(run.manifest.parent, 31337)
-    registry = Participants.of(chain, suite)
-    ids = {"carrier": 1, "exporter": 2, "importer": 3, "bank_a": 4, "bank_b": 5, "provider": 6, "maker": 7,
-           "checker": 8}
-    roles = {"carrier": Role.CARRIER, "exporter": Role.TRADER, "importer": Role.TRADER, "bank_a": Role.FINANCIER,
-             "bank_b": Role.FINANCIER, "provider": Role.CREDIT_PROVIDER, "maker": Role.VERIFIER,
-             "checker": Role.VERIFIER}
-    for name, i in ids.items():
-        institution = signers[ids["bank_a"]].address if roles[name] == Role.VERIFIER else None
-        registry.onboard(admin, signers[i].address, roles[name], "HK", sample_hash(i), institution)
-    p = {name: signers[i] for name, i in ids.items()}
-    credit = Credit.of(chain, suite)
-    commitment = hashing.commit(hashing.load_json_file(DATA / "credit_report_exporter.json"))
-    now = chain.w3.eth.get_block("latest")["timestamp"]
-    credit.anchor(p["provider"], p["exporter"].address, commitment, now + 90 * 86_400)
-    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now + 30 * 86_400)
-    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
-    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
-    coin = suite.address("TestStablecoin")
-    for who in ("bank_a", "bank_b", "importer"):
-        chain.transact(admin, chain.contract("TestStablecoin", coin), "mint", p[who].address, 5_000_000 * 10**6)
-    bill = Bills.of(chain, suite).issue(p["carrier"], DATA / "transport_document_hkg_sha.json",
-                                        p["exporter"].address).token_id
+    w = trade_finance_world(chain, admin, signers, deployment.load(run.manifest.parent, 31337))
+    p, coin = w["p"], w["coin"]
+    bill = w["bills"].issue(p["carrier"], DATA / "transport_document_hkg_sha.json", p["exporter"].address).token_id
     invoice = tmp_path / "invoice.json"
     invoice.write_text(json.dumps(INVOICE))
 

@@ -6,13 +6,10 @@ from pathlib import Path
 import pytest
 
 from ebl_client import deployment, errors, hashing
-from ebl_client.bills import Bills
-from ebl_client.credit import Credit
-from ebl_client.financing import Financings, fingerprint, minor_units, normalise_invoice
-from ebl_client.models import FinancingState, Role
-from ebl_client.participants import Participants
+from ebl_client.financing import fingerprint, minor_units, normalise_invoice
+from ebl_client.models import FinancingState
 
-from .conftest import sample_hash, travel
+from .conftest import trade_finance_world, travel
 
 DATA = Path(__file__).parents[1] / "data"
 KEY = bytes(range(32))
@@ -24,33 +21,12 @@ INVOICE = {"sellerId": "5493001KJTIIGC8Y1R12", "buyerId": "91310000MA1FL4B24G", 
 @pytest.fixture
 def world(chain, admin, signers, tmp_path, snapshot):
     """A suite with the test stablecoin, the parties onboarded, a bill for the exporter and bank A verified."""
-    suite = deployment.deploy_suite(chain, admin, tmp_path, test_stablecoin=True)
-    registry = Participants.of(chain, suite)
-    names = {"carrier": 1, "exporter": 2, "importer": 3, "bank_a": 4, "bank_b": 5, "provider": 6, "maker": 7,
-             "checker": 8}
-    roles = {"carrier": Role.CARRIER, "exporter": Role.TRADER, "importer": Role.TRADER, "bank_a": Role.FINANCIER,
-             "bank_b": Role.FINANCIER, "provider": Role.CREDIT_PROVIDER}
-    for name, role in roles.items():
-        registry.onboard(admin, signers[names[name]].address, role, "HK", sample_hash(names[name]))
-    for officer in ("maker", "checker"):
-        registry.onboard(admin, signers[names[officer]].address, Role.VERIFIER, "HK", sample_hash(names[officer]),
-                         signers[names["bank_a"]].address)
-    p = {name: signers[i] for name, i in names.items()}
-    bills, credit, fin = Bills.of(chain, suite), Credit.of(chain, suite), Financings.of(chain, suite)
-    now = chain.w3.eth.get_block("latest")["timestamp"]
-    report = hashing.load_json_file(DATA / "credit_report_exporter.json")
-    commitment = hashing.commit(report)
-    credit.anchor(p["provider"], p["exporter"].address, commitment, now + 90 * DAY)
-    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now + 30 * DAY)
-    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
-    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
-    coin = suite.address("TestStablecoin")
-    stable = chain.contract("TestStablecoin", coin)
-    for bank in ("bank_a", "bank_b", "importer"):
-        chain.transact(admin, stable, "mint", p[bank].address, 10_000_000 * 10**6)
-    bill = bills.issue(p["carrier"], DATA / "transport_document_hkg_sha.json", p["exporter"].address).token_id
-    return {"p": p, "bills": bills, "fin": fin, "coin": coin, "stable": stable, "bill": bill, "now": now,
-            "chain": chain}
+    w = trade_finance_world(chain, admin, signers, deployment.deploy_suite(chain, admin, tmp_path,
+                                                                            test_stablecoin=True))
+    w["bill"] = w["bills"].issue(w["p"]["carrier"], DATA / "transport_document_hkg_sha.json",
+                                 w["p"]["exporter"].address).token_id
+    w["now"] = w["now"]()
+    return w
 
 
 def balance(w, who):

@@ -20,13 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from ebl_client import deployment, errors, hashing
-from ebl_client.bills import Bills
-from ebl_client.credit import Credit
-from ebl_client.financing import Financings
-from ebl_client.models import FinancingState, Role
-from ebl_client.participants import Participants
+from ebl_client.models import FinancingState
 
-from .conftest import sample_hash, travel
+from .conftest import trade_finance_world, travel
 
 DATA = Path(__file__).parents[1] / "data"
 DAY = 86_400
@@ -171,37 +167,13 @@ class EscrowMachine(RuleBasedStateMachine):
 
 @pytest.fixture
 def world(chain, admin, signers, tmp_path, snapshot):
-    suite = deployment.deploy_suite(chain, admin, tmp_path, test_stablecoin=True)
-    registry = Participants.of(chain, suite)
-    ids = {"carrier": 1, "exporter": 2, "importer": 3, "bank_a": 4, "bank_b": 5, "provider": 6, "maker": 7,
-           "checker": 8, "payer": 9}
-    roles = {"carrier": Role.CARRIER, "exporter": Role.TRADER, "importer": Role.TRADER, "bank_a": Role.FINANCIER,
-             "bank_b": Role.FINANCIER, "provider": Role.CREDIT_PROVIDER, "maker": Role.VERIFIER,
-             "checker": Role.VERIFIER, "payer": Role.TRADER}
-    for name, i in ids.items():
-        institution = signers[ids["bank_a"]].address if roles[name] == Role.VERIFIER else None
-        registry.onboard(admin, signers[i].address, roles[name], "HK", sample_hash(i), institution)
-    p = {name: signers[i] for name, i in ids.items()}
-    credit = Credit.of(chain, suite)
-    commitment = hashing.commit(hashing.load_json_file(DATA / "credit_report_exporter.json"))
-
-    def now() -> int:
-        return int(chain.w3.eth.get_block("latest")["timestamp"])
-
-    credit.anchor(p["provider"], p["exporter"].address, commitment, now() + 3650 * DAY)
-    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now() + 3000 * DAY)
-    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
-    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
-    coin = suite.address("TestStablecoin")
-    stable = chain.contract("TestStablecoin", coin)
-    for who in ("bank_a", "bank_b", "importer", "payer"):
-        chain.transact(admin, stable, "mint", p[who].address, 10**15)
-    bills = Bills.of(chain, suite)
+    w = trade_finance_world(chain, admin, signers, deployment.deploy_suite(chain, admin, tmp_path,
+                                                                            test_stablecoin=True), days=3650)
     doc = hashing.load_json_file(DATA / "transport_document_hkg_sha.json")
-    bill_ids = [bills.issue(p["carrier"], {**doc, "transportDocumentReference": f"VHSL-FIN-{i}"},
-                            p["exporter"].address).token_id for i in range(3)]
-    return {"chain": chain, "p": {k: v for k, v in p.items() if k in PARTIES}, "fin": Financings.of(chain, suite),
-            "bills": bills, "coin": coin, "stable": stable, "bills_ids": bill_ids, "now": now}
+    w["bills_ids"] = [w["bills"].issue(w["p"]["carrier"], {**doc, "transportDocumentReference": f"VHSL-FIN-{i}"},
+                                       w["p"]["exporter"].address).token_id for i in range(3)]
+    w["p"] = {k: v for k, v in w["p"].items() if k in PARTIES}
+    return w
 
 
 def test_escrow_invariants_hold_under_random_steps(world):
