@@ -47,9 +47,10 @@ def _solidity_enum(path: str, name: str) -> list[str]:
 
 
 def test_python_enums_match_the_solidity_enums():
-    from ebl_client.models import BillStatus, TitleAction, VerificationStatus
+    from ebl_client.models import BillStatus, FinancingState, TitleAction, VerificationStatus
 
     assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Action") == [a.name for a in TitleAction]
     assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Status") == [s.name for s in BillStatus]
+    assert _solidity_enum("finance/IFinancingEscrow.sol", "State") == [s.name for s in FinancingState]
     assert _solidity_enum("credit/ICreditHashRegistry.sol", "VerificationStatus") == [
         s.name for s in VerificationStatus]

@@ -8,6 +8,8 @@ import ape
 import pytest
 from eth_utils import function_signature_to_4byte_selector, keccak
 
+from ebl_client.models import BillStatus, TitleAction
+
 CARRIER_ROLE, TRADER_ROLE, ESCROW_ROLE = 1 << 0, 1 << 1, 1 << 6
 ZERO = "0x" + "00" * 20
 NO_REMARK = b"\0" * 32
@@ -15,29 +17,8 @@ REMARK = keccak(text="remark: see letter of credit HK-LC-2024-118")
 ID_HASH = keccak(b"\x02" * 32 + b"91310000MA1FL3K52X")
 
 
-class Status(IntEnum):
-    NONE = 0
-    ISSUED = 1
-    SURRENDERED_FOR_DELIVERY = 2
-    SURRENDERED_FOR_AMENDMENT = 3
-    ACCOMPLISHED = 4
-    VOIDED = 5
-
-
-class Action(IntEnum):
-    ISSUE = 0
-    TRANSFER = 1
-    ENDORSE = 2
-    TRANSFER_OWNERS = 3
-    BLANK_ENDORSE = 4
-    SURRENDER_FOR_DELIVERY = 5
-    SURRENDER_FOR_AMENDMENT = 6
-    NOMINATE = 7
-    REJECT = 8
-    SURRENDER_ACCEPTED = 9
-    SURRENDER_REJECTED = 10
-    AMEND = 11
-    SWITCH_TO_PAPER = 12
+# The client's enums, checked against the Solidity ones in tests/test_artifacts.py.
+Status, Action = BillStatus, TitleAction
 
 
 class Move(IntEnum):

@@ -10,6 +10,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from ebl_client.models import FinancingState
+
 CARRIER, TRADER, FINANCIER, CREDIT_PROVIDER, VERIFIER, ESCROW = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 6
 ZERO = "0x" + "00" * 20
 NO_REMARK = b"\0" * 32
@@ -26,14 +28,8 @@ REENTRANCY = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 GAS: dict[str, int] = {}
 
 
-class State(IntEnum):
-    NONE = 0
-    REQUESTED = 1
-    ACCEPTED = 2
-    FUNDED = 3
-    REPAID = 4
-    DEFAULTED = 5
-    CANCELLED = 6
+# The client's enum, checked against the Solidity one in tests/test_artifacts.py.
+State = FinancingState
 
 
 class Fingerprint(IntEnum):
