@@ -161,9 +161,16 @@ PARTICIPANT_COLUMNS = ["account", "roles", "jurisdiction", "status", "institutio
 
 def show_participants(ctx: Context, title: str, items: list[Participant]) -> None:
     if ctx.as_json:
-        emit_json(items if len(items) != 1 or title != "participant" else items[0])
+        emit_json(items)
     else:
         emit_table(title, PARTICIPANT_COLUMNS, (participant_row(p) for p in items))
+
+
+def show_participant(ctx: Context, title: str, item: Participant) -> None:
+    if ctx.as_json:
+        emit_json(item)
+    else:
+        emit_table(title, PARTICIPANT_COLUMNS, [participant_row(item)])
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -199,14 +206,8 @@ def node(ctx: Context, port: int, state_file: Path, fresh: bool, besu_like: bool
     """Run the embedded Anvil in the foreground until Ctrl-C."""
     import signal
 
-    from .node import port_in_use
-
-    if port_in_use(port):
-        raise InvalidInput(f"port {port} is already in use (another node running?); pick one with --port")
-    if fresh:
-        state_file.unlink(missing_ok=True)
     settings: dict[str, Any] = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1} if besu_like else {}
-    anvil = AnvilNode(port=port, state_file=state_file, **settings).start()
+    anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings).start()
     # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
@@ -290,7 +291,7 @@ def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, 
     if ctx.as_json:
         emit_json({**_jsonable(result), **({"salt": "0x" + salt_bytes.hex()} if salt_bytes else {})})
         return
-    show_participants(ctx, "onboarded", [result])
+    show_participant(ctx, "onboarded", result)
     if salt_bytes is not None and not salt:
         click.echo(f"identifier salt (keep it with the participant's file to prove the identifier later): "
                    f"0x{salt_bytes.hex()}")
@@ -318,7 +319,7 @@ def participants_list(ctx: Context) -> None:
 @pass_ctx
 def participants_show(ctx: Context, account: str) -> None:
     """One participant's record."""
-    show_participants(ctx, "participant", [ctx.participants().get(account)])
+    show_participant(ctx, "participant", ctx.participants().get(account))
 
 
 @participants.command("set-roles")
@@ -332,7 +333,7 @@ def participants_set_roles(ctx: Context, account: str, roles: str, institution: 
     """Replace ACCOUNT's roles (admin)."""
     role_bits = Role.parse(roles)
     signer = load_signer(keystore, key_env)
-    show_participants(ctx, "participant", [ctx.participants().update_roles(signer, account, role_bits, institution)])
+    show_participant(ctx, "participant", ctx.participants().update_roles(signer, account, role_bits, institution))
 
 
 @participants.command("suspend")
@@ -343,7 +344,7 @@ def participants_set_roles(ctx: Context, account: str, roles: str, institution: 
 def participants_suspend(ctx: Context, account: str, reason: str, keystore: Path | None, key_env: str) -> None:
     """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill."""
     signer = load_signer(keystore, key_env)
-    show_participants(ctx, "participant", [ctx.participants().suspend(signer, account, reason)])
+    show_participant(ctx, "participant", ctx.participants().suspend(signer, account, reason))
 
 
 @participants.command("reinstate")
@@ -353,7 +354,7 @@ def participants_suspend(ctx: Context, account: str, reason: str, keystore: Path
 def participants_reinstate(ctx: Context, account: str, keystore: Path | None, key_env: str) -> None:
     """Reinstate a suspended ACCOUNT (admin)."""
     signer = load_signer(keystore, key_env)
-    show_participants(ctx, "participant", [ctx.participants().reinstate(signer, account)])
+    show_participant(ctx, "participant", ctx.participants().reinstate(signer, account))
 
 
 # --- bills ----------------------------------------------------------------------------------------------

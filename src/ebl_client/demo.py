@@ -82,10 +82,10 @@ def onboard_consortium(chain: Chain, admin: LocalAccount, accounts: dict[str, Lo
 
 def run(state_file: Path, deployments_dir: Path, console: Console) -> dict[str, Any]:
     started = time.monotonic()
-    state_file.unlink(missing_ok=True)  # the story starts from an empty chain every run
     signers = [keys.from_private_key(k) for k in dev_keys(len(CONSORTIUM) + 1)]
     admin, accounts = signers[0], {m.key: s for m, s in zip(CONSORTIUM, signers[1:], strict=True)}
-    with AnvilNode(state_file=state_file) as node, console.status("starting") as status:
+    # fresh: the story starts from an empty chain every run
+    with AnvilNode(state_file=state_file, fresh=True) as node, console.status("starting") as status:
         chain = Chain.connect(node.url)
         status.update("deploying the suite")
         deployment = deployments.deploy_suite(chain, admin, deployments_dir, redeploy=True)

@@ -55,8 +55,6 @@ class Participant:
     onboarded_at: int
     institution: str | None
     identifier_hash: str
-    #: a human label known to this client (the demo's names); never stored on chain
-    label: str | None = None
 
     @property
     def active(self) -> bool:

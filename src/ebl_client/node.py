@@ -70,6 +70,8 @@ class AnvilNode:
     gas_price: int | None = None
     base_fee: int | None = None
     hardfork: str = "cancun"
+    #: start an empty chain: the state file is deleted, but only once the port is known to be free
+    fresh: bool = False
     log_file: Path | None = None
     startup_timeout: float = 20.0
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -102,6 +104,8 @@ class AnvilNode:
             raise NodeError(f"port {self.port} is already in use (another node running?)")
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            if self.fresh:
+                self.state_file.unlink(missing_ok=True)
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
@@ -149,10 +153,6 @@ class AnvilNode:
         """Block until the process ends (for `ebl node` in the foreground)."""
         assert self._process is not None
         return self._process.wait()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def __enter__(self) -> AnvilNode:
         return self.start()
