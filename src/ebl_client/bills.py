@@ -7,6 +7,7 @@ anyone holding the file computes the same digest (`hashing.document_digest`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +183,13 @@ class Bills(ContractFacade):
         return token or None
 
     def history(self, token_id: int | str) -> list[TitleEvent]:
-        """The chain of title, in order: one eth_getLogs from the bill's issue block, filtered by token."""
+        """The chain of title, in order: one eth_getLogs from the bill's issue block, filtered by token,
+        and one eth_getBlockByNumber per block for the time of each action."""
         token = parse_token_id(token_id)
         issued_block = int(self.chain.call(self.contract, "bill", token)[7])
-        return [self._title_event(log) for log in self._logs(token, issued_block, "latest")]
+        events = [self._title_event(log) for log in self._logs(token, issued_block, "latest")]
+        times = {b: int(self.chain.w3.eth.get_block(b)["timestamp"]) for b in sorted({e.block for e in events})}
+        return [replace(e, timestamp=times[e.block]) for e in events]
 
     def verify_document(self, token_id: int | str, document: dict[str, Any] | Path | str) -> bool:
         """True when the document's canonical SHA-256 is the one the bill carries."""

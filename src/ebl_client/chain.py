@@ -8,7 +8,8 @@ exception of the contract's custom error *before* anything is sent (gas estimati
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Self
@@ -150,6 +151,7 @@ class Chain:
         self._nonce_lock = threading.Lock()
         #: per sender: the next nonce we expect and the hash of the last transaction we sent
         self._sent: dict[str, tuple[int, HexBytes]] = {}
+        self._journals: list[list[TxReceipt]] = []
 
     @classmethod
     def connect(
@@ -176,6 +178,10 @@ class Chain:
             exception_retry_configuration=ExceptionRetryConfiguration(
                 errors=(ConnectionError, requests.HTTPError, requests.Timeout), retries=2, backoff_factor=0.1
             ),
+            # web3 asks for the chain id before every call and transaction; it cannot change under a
+            # connection (checked below), so ask the node once
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
         )
         if make_request_hook is not None:
             original = provider.make_request
@@ -226,6 +232,17 @@ class Chain:
 
     # --- transactions -------------------------------------------------------------------------------
 
+    @contextmanager
+    def journal(self) -> Iterator[list[TxReceipt]]:
+        """Collect the receipt of every transaction this Chain gets mined inside the `with` block, failed
+        ones included (they cost gas too): how the demo reports gas and transactions per step."""
+        receipts: list[TxReceipt] = []
+        self._journals.append(receipts)
+        try:
+            yield receipts
+        finally:
+            self._journals = [j for j in self._journals if j is not receipts]
+
     def transact(self, signer: LocalAccount, contract: Contract, fn: str, *args: Any) -> TxReceipt:
         """Sign, send and wait for `contract.fn(*args)`; the receipt of a successful transaction."""
         data = contract.encode_abi(fn, args=list(args))
@@ -251,6 +268,8 @@ class Chain:
                 raise TransactionFailed(f"the node refused the transaction: {_short(exc)}") from exc
             self._sent[signer.address] = (int(tx["nonce"]) + 1, HexBytes(tx_hash))
         receipt = self.wait(tx_hash)
+        for journal in self._journals:
+            journal.append(receipt)
         if receipt["status"] != 1:
             raise self._failure_of(tx, receipt)
         return receipt

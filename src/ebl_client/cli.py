@@ -7,14 +7,12 @@ written (manifest, keystore) unless the action succeeded.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,13 +29,12 @@ from .credit import Credit
 from .errors import EblError, InvalidInput
 from .financing import Financings
 from .hashing import identifier_hash, new_salt
-from .models import Bill, CreditRecord, CreditVerification, Financing, Participant, Role, TitleEvent
+from .models import Bill, CreditRecord, CreditVerification, Financing, Participant, Role, TitleEvent, jsonable, utc_time
 from .networks import PROFILES, profile
-from .node import AnvilNode
+from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode
 from .participants import Participants
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_STATE_FILE = Path(".ebl/anvil-state.json")
 
 
 @dataclass
@@ -113,27 +110,8 @@ def load_signer(keystore: Path | None, key_env: str) -> LocalAccount:
 # --- output -----------------------------------------------------------------------------------------
 
 
-TOKEN_ID_FIELDS = {"token_id", "predecessor", "successor"}
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # token ids are 256-bit: hex strings, so JavaScript and other JSON readers keep every digit
-        return {k: (hex(v) if k in TOKEN_ID_FIELDS and isinstance(v, int) else _jsonable(v))
-                for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, enum.Flag):
-        return value.names() if isinstance(value, Role) else value.value
-    if isinstance(value, enum.Enum):
-        return value.name.lower()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(_jsonable(value), indent=2, sort_keys=True))
+    click.echo(json.dumps(jsonable(value), indent=2, sort_keys=True))
 
 
 ADDRESS_COLUMNS = {"account", "address", "institution", "holder", "beneficiary"}
@@ -196,17 +174,19 @@ def cli(ctx: click.Context, rpc_url: str | None, network: str, chain_id: int | N
 
 @cli.command()
 @click.option("--port", type=int, default=8545, show_default=True)
-@click.option("--state-file", type=click.Path(path_type=Path), default=DEFAULT_STATE_FILE, show_default=True,
-              help="Anvil state: loaded at start, written back on stop, so a restart keeps the chain.")
+@click.option("--state-file", type=click.Path(path_type=Path), default=None,
+              help=f"Anvil state: loaded at start, written back on stop, so a restart keeps the chain. "
+                   f"[default: {STATE_FILE}; {BESU_LIKE_STATE_FILE} with --besu-like]")
 @click.option("--fresh", is_flag=True, help="Start an empty chain (deletes the state file first).")
 @click.option("--besu-like", is_flag=True,
               help="Chain id 1337, gas price 0, base fee 0, a block every second (test the besu profile).")
 @pass_ctx
-def node(ctx: Context, port: int, state_file: Path, fresh: bool, besu_like: bool) -> None:
+def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_like: bool) -> None:
     """Run the embedded Anvil in the foreground until Ctrl-C."""
     import signal
 
-    settings: dict[str, Any] = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1} if besu_like else {}
+    settings: dict[str, Any] = BESU_LIKE if besu_like else {}
+    state_file = state_file or (BESU_LIKE_STATE_FILE if besu_like else STATE_FILE)
     anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings).start()
     # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -289,7 +269,7 @@ def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, 
     signer = load_signer(keystore, key_env)
     result = ctx.participants().onboard(signer, account, role_bits, jurisdiction, id_hash, institution)
     if ctx.as_json:
-        emit_json({**_jsonable(result), **({"salt": "0x" + salt_bytes.hex()} if salt_bytes else {})})
+        emit_json({**jsonable(result), **({"salt": "0x" + salt_bytes.hex()} if salt_bytes else {})})
         return
     show_participant(ctx, "onboarded", result)
     if salt_bytes is not None and not salt:
@@ -384,10 +364,10 @@ def show_history(ctx: Context, token: int, events: list[TitleEvent]) -> None:
     if ctx.as_json:
         emit_json(events)
         return
-    emit_table(f"chain of title of bill {hex(token)}", ["#", "block", "action", "DCSA", "actor", "holder",
-                                                        "beneficiary", "transaction"],
-               ([i + 1, e.block, e.action.name.lower(), e.action.dcsa, e.actor, e.holder, e.beneficiary or "",
-                 e.tx_hash[:18] + "..."] for i, e in enumerate(events)))
+    emit_table(f"chain of title of bill {hex(token)}", ["#", "block", "time", "action", "DCSA", "actor",
+                                                        "holder", "beneficiary", "transaction"],
+               ([i + 1, e.block, utc_time(e.timestamp), e.action.name.lower(), e.action.dcsa, e.actor, e.holder,
+                 e.beneficiary or "", e.tx_hash] for i, e in enumerate(events)))
 
 
 def bill_action(name: str, help_text: str, *extra: Callable[[F], F]) -> Callable[[Callable[..., Bill]], Any]:
@@ -579,10 +559,6 @@ def matching_root(report: Path, commitment: hashing.Commitment, consequence: str
     return root
 
 
-def _when(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else ""
-
-
 def _yes(flag: bool) -> str:
     return "yes" if flag else "NO"
 
@@ -597,7 +573,7 @@ def show_pairs(ctx: Context, title: str, value: Any, rows: list[tuple[str, Any]]
 def show_record(ctx: Context, record: CreditRecord, title: str = "credit record") -> None:
     show_pairs(ctx, title, record, [
         ("subject", record.subject), ("root", record.root), ("provider", record.provider or "(not anchored)"),
-        ("anchored", _when(record.anchored_at)), ("expires", _when(record.expires_at)),
+        ("anchored", utc_time(record.anchored_at)), ("expires", utc_time(record.expires_at)),
         ("revoked", "yes" if record.revoked else "no"), ("valid now", _yes(record.valid)),
     ])
 
@@ -605,8 +581,8 @@ def show_record(ctx: Context, record: CreditRecord, title: str = "credit record"
 def show_verification(ctx: Context, v: CreditVerification) -> None:
     show_pairs(ctx, "credit verification", v, [
         ("financier", v.financier), ("subject", v.subject), ("root", v.root or ""),
-        ("status", v.status.name.lower()), ("maker", v.maker or ""), ("recorded", _when(v.recorded_at)),
-        ("checker", v.checker or ""), ("approved", _when(v.approved_at)),
+        ("status", v.status.name.lower()), ("maker", v.maker or ""), ("recorded", utc_time(v.recorded_at)),
+        ("checker", v.checker or ""), ("approved", utc_time(v.approved_at)),
         ("approved and still valid", _yes(v.approved_and_valid)),
     ])
 
@@ -725,7 +701,7 @@ def credit_consent(ctx: Context, root: str, financier: str, expires: Any, valid_
     signer = load_signer(keystore, key_env)
     c = ctx.credit().grant_consent(signer, root, financier, when)
     show_pairs(ctx, "consent", c, [("subject", c.subject), ("root", c.root), ("financier", c.financier),
-                                   ("expires", _when(c.expires_at)), ("live", _yes(c.live))])
+                                   ("expires", utc_time(c.expires_at)), ("live", _yes(c.live))])
 
 
 @credit.command("withdraw-consent")
@@ -798,9 +774,9 @@ def credit_status(ctx: Context, subject: str, root: str | None, financier: str |
         show_record(ctx, parts["record"])
     if "consent" in parts:
         c = parts["consent"]
-        show_pairs(ctx, "consent", c, [("financier", c.financier), ("granted", _when(c.granted_at)),
-                                       ("expires", _when(c.expires_at)), ("withdrawn", "yes" if c.withdrawn else "no"),
-                                       ("live", _yes(c.live))])
+        show_pairs(ctx, "consent", c, [("financier", c.financier), ("granted", utc_time(c.granted_at)),
+                                       ("expires", utc_time(c.expires_at)),
+                                       ("withdrawn", "yes" if c.withdrawn else "no"), ("live", _yes(c.live))])
     if "verification" in parts:
         show_verification(ctx, parts["verification"])
 
@@ -833,7 +809,7 @@ def show_financing(ctx: Context, f: Financing, title: str = "financing") -> None
         ("financing", f.financing_id), ("state", f.state.name.lower()), ("bill", hex(f.bill)),
         ("exporter", f.exporter), ("importer", f.importer), ("financier", f.financier or "(no offer accepted)"),
         ("settlement token", f.token), ("principal", f.principal), ("fee", f.fee), ("repaid", f.repaid),
-        ("outstanding", f.outstanding), ("maturity", _when(f.maturity)), ("bill delivered", _yes(f.delivered)),
+        ("outstanding", f.outstanding), ("maturity", utc_time(f.maturity)), ("bill delivered", _yes(f.delivered)),
         ("invoice fingerprint", f.invoice_fingerprint),
     ])
 
@@ -898,7 +874,7 @@ def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, exp
     signer = load_signer(keystore, key_env)
     o = fin.offer(signer, financing_id, token_units(ctx, token, principal), token_units(ctx, token, fee), maturity)
     show_pairs(ctx, "offer", o, [("financing", o.financing_id), ("financier", o.financier),
-                                 ("principal", o.principal), ("fee", o.fee), ("maturity", _when(o.maturity))])
+                                 ("principal", o.principal), ("fee", o.fee), ("maturity", utc_time(o.maturity))])
 
 
 def finance_step(name: str, help_text: str, method: str) -> None:
@@ -988,7 +964,7 @@ def finance_list(ctx: Context) -> None:
         return
     emit_table("financings", ["id", "state", "bill", "exporter", "financier", "principal", "outstanding", "maturity"],
                ([f.financing_id, f.state.name.lower(), hex(f.bill)[:14] + "...", f.exporter, f.financier or "",
-                 f.principal, f.outstanding, _when(f.maturity)] for f in items))
+                 f.principal, f.outstanding, utc_time(f.maturity)] for f in items))
 
 
 @cli.group("keys")

@@ -1,32 +1,76 @@
-"""The main job (`make demo`): start the embedded Anvil, deploy the suite through the client, onboard
-the sample Hong Kong / Shanghai consortium and print it. The chain state and the manifest stay on disk
-(.ebl/anvil-state.json, deployments/31337.json), so `ebl node` afterwards serves the same chain.
+"""The main job (`make demo`): one Hong Kong -> Shanghai shipment, end to end, on a real chain.
 
-Demo keys are Anvil's public development keys: fine for a laptop chain, never for a real network.
+It starts the embedded Anvil (or uses the node at --rpc-url), deploys the suite with a test HKD
+stablecoin, onboards the consortium and runs the story through the client:
+
+  carrier issues the eBL from a DCSA transport document -> the mainland credit provider anchors the
+  exporter's credit report -> the exporter consents to the Hong Kong bank -> two officers of that bank
+  verify it (maker, checker) -> the exporter requests financing, pledging the eBL -> the bank offers and
+  funds in the stablecoin -> a second bank's attempt to finance the same invoice is refused -> the
+  importer repays -> the eBL is released to the importer -> the importer surrenders it -> the carrier
+  accepts (goods delivered).
+
+It prints the chain of title, the credit verification trail, the financing summary and the gas of every
+step (or all of it as JSON with --json). The chain state and the manifest stay on disk
+(.ebl/anvil-state.json, deployments/<chain id>.json), so `ebl node` afterwards serves the same chain and
+`ebl bill history <token id>` shows the story. The credit provider's commitment (with its salts) is kept
+in .ebl/demo/ so its fields can be disclosed afterwards with `ebl credit disclose`.
+
+Demo keys are Anvil's public development keys (account 0 is the consortium admin, account i+1 member i):
+fine for a laptop chain or the dev Besu network in networks/besu, never for a real one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import deployment as deployments
-from . import keys
+from . import hashing, keys, samples
+from .bills import Bills
 from .chain import Chain
-from .errors import EblError
+from .credit import Credit
+from .errors import DuplicateFinancing, EblError, NodeError, SameMakerAndChecker
+from .financing import FINGERPRINT_KEY_ENV, Financings, fingerprint, fingerprint_key
 from .hashing import identifier_hash, new_salt
-from .models import Participant, Role
-from .node import AnvilNode, dev_keys
+from .models import Participant, Role, jsonable, utc_time
+from .networks import ANVIL, BESU, profile
+from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, dev_keys, port_in_use
 from .participants import Participants
+
+T = TypeVar("T")
+
+DAY = 86_400
+#: the fingerprint key the demo uses when $EBL_FINGERPRINT_KEY is not set: public, so demo only
+DEMO_FINGERPRINT_KEY = keccak(text="ebl demo consortium invoice fingerprint key (public: demo only)")
+#: the test stablecoin has 6 decimals, like most fiat-backed stablecoins
+COIN_DECIMALS = 6
+COIN = 10**COIN_DECIMALS
+#: the financing: 80 % of the HKD 14,398,800.00 invoice, a 1.5 % flat fee, 90 days
+PRINCIPAL = 11_519_040 * COIN
+FEE = 172_785_600_000
+TENOR_DAYS = 90
+#: the number of steps `Story.run` records (the progress bar's length)
+STEPS = 19
+#: disclosed to the bank's maker officer, and checked against the anchor on chain, before verifying
+DISCLOSED_FIELDS = ("/rating/grade", "/paymentHistory/defaults24m", "/sanctionsScreening/result")
 
 
 @dataclass(frozen=True)
@@ -37,6 +81,11 @@ class Member:
     jurisdiction: str
     identifier: str  # sample LEI (HK) or unified social credit code (CN); only a salted hash goes on chain
     institution: str | None = None  # handle of the financier a verifier officer works for
+
+    @property
+    def label(self) -> str:
+        """The name without the part in brackets: `Harbour Bank HK`."""
+        return self.name.split(" (")[0]
 
 
 #: The sample consortium, in onboarding order (financiers before their officers). Account i+1 of the
@@ -55,16 +104,7 @@ CONSORTIUM: tuple[Member, ...] = (
     Member("cn_checker", "Bank of Pudong officer B (verifier)", Role.VERIFIER, "CN", "CNBANKOFFICERB", "cn_bank"),
     Member("regulator", "Hong Kong Monetary Authority (regulator)", Role.REGULATOR, "HK", "HKMAREGULATOR01"),
 )
-
-
-@dataclass
-class Story:
-    chain: Chain
-    admin: LocalAccount
-    accounts: dict[str, LocalAccount]
-    deployment: deployments.Deployment
-    participants: Participants
-    steps: list[dict[str, Any]]
+MEMBERS = {m.key: m for m in CONSORTIUM}
 
 
 def onboard_consortium(chain: Chain, admin: LocalAccount, accounts: dict[str, LocalAccount],
@@ -80,58 +120,424 @@ def onboard_consortium(chain: Chain, admin: LocalAccount, accounts: dict[str, Lo
     return done
 
 
-def run(state_file: Path, deployments_dir: Path, console: Console) -> dict[str, Any]:
+def money(units: int) -> str:
+    """Stablecoin units as `HKD 11,519,040.00` (the test coin tracks the Hong Kong dollar)."""
+    return f"HKD {units / COIN:,.2f}"
+
+
+@dataclass(frozen=True)
+class Options:
+    state_file: Path | None = None  # default: STATE_FILE, or BESU_LIKE_STATE_FILE with besu_like
+    deployments_dir: Path = field(default_factory=deployments.default_dir)
+    work_dir: Path = Path(".ebl/demo")
+    rpc_url: str | None = None  # None: start the embedded Anvil
+    network: str = "anvil"  # profile for rpc_url
+    besu_like: bool = False  # embedded Anvil started Besu-like, driven with the besu profile
+
+
+class DemoError(EblError):
+    """The story did not go as the rules say it must (e.g. a refusal that did not happen)."""
+
+
+class Story:
+    """The shipment's story, step by step; each step records its transactions and gas."""
+
+    def __init__(self, chain: Chain, deployments_dir: Path, progress: Progress) -> None:
+        self.chain = chain
+        self.deployments_dir = deployments_dir
+        self.progress = progress
+        self.task = progress.add_task("starting", total=STEPS)
+        signers = [keys.from_private_key(k) for k in dev_keys(len(CONSORTIUM) + 1)]
+        self.admin = signers[0]
+        self.accounts = {m.key: s for m, s in zip(CONSORTIUM, signers[1:], strict=True)}
+        self.names: dict[str, str] = {s.address: MEMBERS[k].label for k, s in self.accounts.items()}
+        self.names[self.admin.address] = "consortium admin"
+        self.steps: list[dict[str, Any]] = []
+        self.report: dict[str, Any] = {}
+
+    def address(self, handle: str) -> str:
+        return self.accounts[handle].address
+
+    def name(self, address: str | None) -> str:
+        return self.names.get(address or "", address or "")
+
+    # --- recording ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _step(self, actor: str, title: str) -> Iterator[dict[str, Any]]:
+        self.progress.update(self.task, description=title)
+        record: dict[str, Any] = {"n": len(self.steps) + 1, "title": title, "actor": self.name(self._signer(actor)),
+                                  "outcome": "", "refused": None}
+        with self.chain.journal() as receipts:
+            yield record
+        record["transactions"] = [{"hash": r["transactionHash"].to_0x_hex(), "block": int(r["blockNumber"]),
+                                   "gasUsed": int(r["gasUsed"]), "status": int(r["status"])} for r in receipts]
+        record["gasUsed"] = sum(t["gasUsed"] for t in record["transactions"])
+        last = record["transactions"][-1]["block"] if receipts else None
+        record["block"] = last
+        record["time"] = utc_time(int(self.chain.w3.eth.get_block(last)["timestamp"])) if last is not None else ""
+        self.steps.append(record)
+        self.progress.advance(self.task)
+        mark = f"refused ({record['refused']})" if record["refused"] else "done"
+        self.progress.console.print(f"[dim]{record['n']:>2}/{STEPS}[/dim] {title}: {mark}, "
+                                    f"{len(receipts)} tx, {record['gasUsed']:,} gas")
+
+    def _signer(self, actor: str) -> str:
+        return self.admin.address if actor == "admin" else self.address(actor)
+
+    def do(self, actor: str, title: str, action: Callable[[], T], outcome: Callable[[T], str] | None = None) -> T:
+        with self._step(actor, title) as record:
+            result = action()
+            record["outcome"] = outcome(result) if outcome else ""
+        return result
+
+    def refused(self, actor: str, title: str, action: Callable[[], Any], expected: type[EblError]) -> EblError:
+        """Run an action the rules must refuse with `expected`; DemoError if it is not refused."""
+        with self._step(actor, title) as record:
+            try:
+                action()
+            except expected as exc:
+                record["refused"] = type(exc).__name__
+                record["outcome"] = str(exc)
+                return exc
+        raise DemoError(f"step {record['n']} ({title}) should have been refused with {expected.__name__}")
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+
+    # --- the story -----------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        a = self.accounts
+        deployment = self.do("admin", "Consortium admin deploys the suite and a test HKD stablecoin",
+                             lambda: deployments.deploy_suite(self.chain, self.admin, self.deployments_dir,
+                                                              redeploy=True, test_stablecoin=True),
+                             lambda d: f"{len(d.contracts)} contracts")
+        self.names.update({c.address: name for name, c in deployment.contracts.items()})
+        registry = Participants.of(self.chain, deployment)
+        bills, credit = Bills.of(self.chain, deployment), Credit.of(self.chain, deployment)
+        fin = Financings.of(self.chain, deployment)
+        coin = deployment.address("TestStablecoin")
+        stable = self.chain.contract("TestStablecoin", coin)
+
+        onboarded = self.do("admin", f"Consortium admin onboards {len(CONSORTIUM)} participants",
+                            lambda: onboard_consortium(self.chain, self.admin, a, registry),
+                            lambda done: ", ".join(f"{n} {r}" for r, n in Counter(
+                                "+".join(p.roles.names()) for _, p in done).items()))
+        minted = {"hk_bank": 50_000_000 * COIN, "cn_bank": 50_000_000 * COIN, "importer": 20_000_000 * COIN}
+        self.do("admin", "Stablecoin issuer mints test HKD to both banks and the importer",
+                lambda: [self.chain.transact(self.admin, stable, "mint", a[h].address, v) for h, v in minted.items()],
+                lambda _: ", ".join(f"{MEMBERS[h].label} {money(v)}" for h, v in minted.items()))
+        balances_before = {h: self._balance(stable, h) for h in ("exporter", "importer", "hk_bank")}
+
+        # 1. the carrier issues the eBL to the shipper, to order
+        document = hashing.load_json_file(samples.TRANSPORT_DOCUMENT)
+        bill = self.do("carrier", "Carrier issues the eBL from the DCSA transport document",
+                       lambda: bills.issue(a["carrier"], document, a["exporter"].address,
+                                           remark="issued, shipped on board Hong Kong"),
+                       lambda b: f"bill {b.transport_document_reference} to the order of {self.name(b.holder)}")
+
+        # 2-4. credit: anchor, consent, maker and checker
+        report = hashing.load_json_file(samples.CREDIT_REPORT)
+        commitment = hashing.commit(report)
+        record = self.do("credit_provider", "Credit provider anchors the exporter's salted credit-report root",
+                         lambda: credit.anchor(a["credit_provider"], a["exporter"].address, commitment,
+                                               self.now() + 365 * DAY),
+                         lambda r: f"root {r.root[:18]}..., {len(commitment.salts)} salted fields, "
+                                   f"valid until {utc_time(r.expires_at)}")
+        self.commitment = commitment
+        consent = self.do("exporter", "Exporter consents to Harbour Bank HK relying on the report",
+                          lambda: credit.grant_consent(a["exporter"], commitment.root, a["hk_bank"].address,
+                                                       self.now() + 180 * DAY),
+                          lambda c: f"until {utc_time(c.expires_at)}")
+        disclosures = [hashing.disclose(report, commitment, path) for path in DISCLOSED_FIELDS]
+        checked = [{"field": d.path, "value": d.value, "matchesAnchor": credit.verify_field(a["exporter"].address, d)}
+                   for d in disclosures]
+        if not all(c["matchesAnchor"] for c in checked):
+            raise DemoError("a disclosed field did not verify against the anchored root")
+        self.do("hk_maker", "Harbour Bank officer A (maker) checks disclosed fields on chain and records "
+                            "the verification",
+                lambda: credit.record_verification(a["hk_maker"], a["hk_bank"].address, a["exporter"].address,
+                                                   commitment.root),
+                lambda _: "; ".join(f"{c['field']} = {c['value']} matches the anchor" for c in checked))
+        self.refused("hk_maker", "Officer A tries to approve their own verification",
+                     lambda: credit.approve_verification(a["hk_maker"], a["hk_bank"].address, a["exporter"].address),
+                     SameMakerAndChecker)
+        verification = self.do("hk_checker", "Harbour Bank officer B (checker) approves the verification",
+                               lambda: credit.approve_verification(a["hk_checker"], a["hk_bank"].address,
+                                                                   a["exporter"].address),
+                               lambda v: f"status {v.status.name.lower()}")
+
+        # 5-7. financing
+        invoice = hashing.load_json_file(samples.INVOICE)
+        key = fingerprint_key(None) if _env_key() else DEMO_FINGERPRINT_KEY
+        invoice_fp = fingerprint(invoice, key)
+        maturity = self.now() + TENOR_DAYS * DAY
+        financing = self.do("exporter", "Exporter requests financing of the invoice, pledging the eBL to the escrow",
+                            lambda: fin.request(a["exporter"], bill.token_id, a["importer"].address, PRINCIPAL, coin,
+                                                maturity, invoice_fp),
+                            lambda f: f"financing #{f.financing_id}, invoice {invoice['invoiceNumber']}, "
+                                      f"{money(PRINCIPAL)} asked")
+        fid = financing.financing_id
+        self.do("hk_bank", "Harbour Bank HK offers (its credit verification is checked on chain)",
+                lambda: fin.offer(a["hk_bank"], fid, PRINCIPAL, FEE, maturity),
+                lambda o: f"{money(o.principal)} + fee {money(o.fee)}, maturity {utc_time(o.maturity)}")
+        self.do("exporter", "Exporter accepts Harbour Bank's offer",
+                lambda: fin.accept(a["exporter"], fid, a["hk_bank"].address),
+                lambda f: f"outstanding {money(f.outstanding)}")
+        self.do("hk_bank", "Harbour Bank HK funds: the principal goes to the exporter in the stablecoin",
+                lambda: fin.fund(a["hk_bank"], fid),
+                lambda f: f"state {f.state.name.lower()}, invoice fingerprint now financed")
+
+        # 8. the double-financing attempt: the same invoice, spelled differently, against another bill
+        second_document = {**document, "transportDocumentReference": "VHSL2611HKGSHA0008",
+                           "shippingInstructionsReference": "SI-PRE-2026-11-0419"}
+        second_bill = self.do("carrier", "Carrier issues the eBL of the exporter's next shipment",
+                              lambda: bills.issue(a["carrier"], second_document, a["exporter"].address),
+                              lambda b: f"bill {b.transport_document_reference}")
+        respelled = {**invoice, "invoiceNumber": "pre inv 2026 0412", "amount": "14,398,800", "issueDate": "2026/11/18"}
+        status_seen_by_cn_bank = fin.fingerprint_status(fingerprint(respelled, key))
+        refusal = self.refused(
+            "exporter", "Exporter asks Bank of Pudong to finance the same invoice against the second eBL",
+            lambda: fin.request(a["exporter"], second_bill.token_id, a["importer"].address, PRINCIPAL, coin,
+                                maturity, fingerprint(respelled, key)),
+            DuplicateFinancing)
+
+        # 9-11. repayment, release, delivery
+        self.do("importer", "Importer repays principal and fee; the escrow releases the eBL to the importer",
+                lambda: fin.repay(a["importer"], fid, PRINCIPAL + FEE),
+                lambda f: f"repaid {money(f.repaid)}, state {f.state.name.lower()}, "
+                          f"bill held by {self.name(bills.get(f.bill).holder)}")
+        released_to = bills.get(bill.token_id).holder
+        withdrawn = self.do("hk_bank", "Harbour Bank HK withdraws the repayment from the escrow",
+                            lambda: fin.withdraw(a["hk_bank"], coin), money)
+        self.do("importer", "Importer surrenders the eBL to the carrier for delivery",
+                lambda: bills.surrender(a["importer"], bill.token_id, "delivery", remark="goods collected at Yangshan"),
+                lambda b: f"status {b.status.name.lower()}")
+        delivered = self.do("carrier", "Carrier accepts the surrender: goods delivered",
+                            lambda: bills.accept_surrender(a["carrier"], bill.token_id),
+                            lambda b: f"status {b.status.name.lower()}")
+        if len(self.steps) != STEPS:
+            raise DemoError(f"the story recorded {len(self.steps)} steps, expected {STEPS}")
+
+        final = fin.get(fid)
+        return {
+            "chainId": self.chain.chain_id,
+            "network": self.chain.profile.name,
+            "rpcUrl": self.chain.url,
+            "contracts": {name: c.address for name, c in deployment.contracts.items()},
+            "admin": self.admin.address,
+            "participants": [
+                {"name": m.name, "handle": m.key, "address": p.address, "devKeyIndex": i + 1,
+                 "roles": p.roles.names(), "jurisdiction": p.jurisdiction, "status": p.status.name.lower(),
+                 "institution": self.names.get(p.institution or "") if p.institution else None,
+                 "identifierHash": p.identifier_hash}
+                for i, (m, p) in enumerate(onboarded)
+            ],
+            "bill": {**jsonable(delivered), "documentMatches": bills.verify_document(bill.token_id, document),
+                     "history": [self._event_json(e) for e in bills.history(bill.token_id)]},
+            "secondBill": {**jsonable(bills.get(second_bill.token_id)),
+                           "history": [self._event_json(e) for e in bills.history(second_bill.token_id)]},
+            "credit": {
+                "record": jsonable(credit.record(a["exporter"].address, record.root)),
+                "provider": self.name(record.provider), "consent": jsonable(consent),
+                "disclosedFields": checked, "verification": jsonable(verification),
+                "maker": self.name(verification.maker), "checker": self.name(verification.checker),
+                "selfApprovalRefused": self._refusal("SameMakerAndChecker"),
+                "approvedAndValid": credit.has_approved_verification(a["hk_bank"].address, a["exporter"].address),
+            },
+            "financing": {
+                **jsonable(final), "invoiceNumber": invoice["invoiceNumber"],
+                "invoiceAmount": f"{invoice['currency']} {Decimal(invoice['amount']):,.2f}",
+                "fingerprintStatus": fin.fingerprint_status(invoice_fp),
+                "fingerprintKey": f"${FINGERPRINT_KEY_ENV}" if _env_key() else "demo key (public)",
+                "financierName": self.name(final.financier), "releasedTo": self.name(released_to),
+                "withdrawnByFinancier": withdrawn,
+                "balanceChanges": {MEMBERS[h].label: self._balance(stable, h) - before
+                                   for h, before in balances_before.items()},
+            },
+            "doubleFinancing": {
+                "secondBank": MEMBERS["cn_bank"].label, "invoiceAsPresented": {
+                    k: respelled[k] for k in ("invoiceNumber", "amount", "issueDate")},
+                "fingerprintStatusSeenBySecondBank": status_seen_by_cn_bank,
+                "refused": type(refusal).__name__, "error": str(refusal),
+                "secondBillHolder": self.name(bills.get(second_bill.token_id).holder),
+            },
+            "steps": self.steps,
+            "gasTotal": sum(s["gasUsed"] for s in self.steps),
+            "transactions": sum(len(s["transactions"]) for s in self.steps),
+        }
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _balance(self, stable: Any, handle: str) -> int:
+        return int(self.chain.call(stable, "balanceOf", self.address(handle)))
+
+    def _refusal(self, error: str) -> str:
+        return str(next(s["outcome"] for s in self.steps if s["refused"] == error))
+
+    def _event_json(self, event: Any) -> dict[str, Any]:
+        return {**jsonable(event), "time": utc_time(event.timestamp), "dcsa": event.action.dcsa,
+                "actorName": self.name(event.actor), "holderName": self.name(event.holder),
+                "beneficiaryName": self.name(event.beneficiary) if event.beneficiary else None}
+
+
+def _env_key() -> bool:
+    return bool(os.environ.get(FINGERPRINT_KEY_ENV))
+
+
+def run(options: Options, console: Console,
+        make_request_hook: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
+    """Run the story on a fresh chain and return the report.
+
+    Everything is staged in <work dir>/staging and moved into place only when the whole story succeeded:
+    a failed run leaves the previous run's chain state, manifest and commitment as they were."""
     started = time.monotonic()
-    signers = [keys.from_private_key(k) for k in dev_keys(len(CONSORTIUM) + 1)]
-    admin, accounts = signers[0], {m.key: s for m, s in zip(CONSORTIUM, signers[1:], strict=True)}
-    # fresh: the story starts from an empty chain every run
-    with AnvilNode(state_file=state_file, fresh=True) as node, console.status("starting") as status:
-        chain = Chain.connect(node.url)
-        status.update("deploying the suite")
-        deployment = deployments.deploy_suite(chain, admin, deployments_dir, redeploy=True)
-        registry = Participants.of(chain, deployment)
-        status.update("onboarding the consortium")
-        onboarded = onboard_consortium(chain, admin, accounts, registry)
-    names = {p.address: m.name for m, p in onboarded}
-    return {
-        "chainId": deployment.chain_id,
-        "contracts": {name: c.address for name, c in deployment.contracts.items()},
-        "admin": admin.address,
-        "participants": [
-            {"name": m.name, "handle": m.key, "address": p.address, "roles": p.roles.names(),
-             "jurisdiction": p.jurisdiction, "status": p.status.name.lower(),
-             "institution": names.get(p.institution or ""), "identifierHash": p.identifier_hash}
-            for m, p in onboarded
-        ],
-        "stateFile": str(state_file),
-        "manifest": str(deployments.manifest_path(deployments_dir, deployment.chain_id)),
-        "seconds": round(time.monotonic() - started, 2),
-    }
+    state_file = options.state_file or (BESU_LIKE_STATE_FILE if options.besu_like else STATE_FILE)
+    if not options.rpc_url and options.state_file is None and port_in_use(8545):
+        raise NodeError("a node is listening on 127.0.0.1:8545 (`ebl node` serving the demo's chain?): stop it "
+                        "first, the demo replaces that chain (or pass --state-file to keep it)")
+    staging = options.work_dir / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        with ExitStack() as stack:
+            progress = stack.enter_context(Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=console, transient=True))
+            if options.rpc_url:
+                url, net = options.rpc_url, profile(options.network)
+            else:
+                node = stack.enter_context(AnvilNode(state_file=staging / state_file.name, fresh=True,
+                                                     **(BESU_LIKE if options.besu_like else {})))
+                url, net = node.url, BESU if options.besu_like else ANVIL
+            chain = Chain.connect(url, net, make_request_hook=make_request_hook)
+            story = Story(chain, staging / "deployments", progress)
+            report = story.run()
+        # the node has stopped and written its state: move the run into place
+        commitment = staging / "commitment.json"
+        story.commitment.save(commitment)
+        shutil.copyfile(samples.CREDIT_REPORT, staging / "credit_report.json")
+        options.work_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("commitment.json", "credit_report.json"):
+            os.replace(staging / name, options.work_dir / name)
+        if not options.rpc_url:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(staging / state_file.name, state_file)
+        manifest = deployments.save(deployments.load(staging / "deployments", report["chainId"]),
+                                    options.deployments_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report["credit"]["commitmentFile"] = str(options.work_dir / "commitment.json")
+    report["stateFile"] = None if options.rpc_url else str(state_file)
+    report["manifest"] = str(manifest)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+# --- the printed report -------------------------------------------------------------------------------
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]], wide: set[str] | None = None) -> Table:
+    table = Table(title=f"[bold]{title}[/bold]", title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in (wide or set()))
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
+
+
+def _short(tx_hash: str) -> str:
+    return f"{tx_hash[:10]}...{tx_hash[-6:]}"
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
-    console.print(f"[bold]Consortium on chain {report['chainId']}[/bold] "
-                  f"(ParticipantRegistry {report['contracts']['ParticipantRegistry']}, admin {report['admin']})")
-    table = Table(header_style="bold")
-    for column in ("participant", "account", "roles", "jurisdiction", "status", "works for"):
-        table.add_column(column, overflow="fold", no_wrap=column == "account")
-    for p in report["participants"]:
-        table.add_row(p["name"], p["address"], ", ".join(p["roles"]), p["jurisdiction"], p["status"],
-                      p["institution"] or "")
-    console.print(table)
-    console.print(f"chain state kept in {report['stateFile']} (restart it with `ebl node`), "
-                  f"manifest {report['manifest']}; {report['seconds']} s")
+    bill, credit, fin, dup = report["bill"], report["credit"], report["financing"], report["doubleFinancing"]
+    console.print(f"[bold]Hong Kong -> Shanghai, one shipment end to end[/bold]: chain {report['chainId']} "
+                  f"({report['network']} profile, {report['rpcUrl']})")
+    console.print(_table("Consortium", ["participant", "account", "roles", "jurisdiction", "works for"], [
+        [p["name"], p["address"], ", ".join(p["roles"]), p["jurisdiction"], p["institution"] or ""]
+        for p in report["participants"]], {"account"}))
+
+    console.print(_table(f"Chain of title: bill {bill['transport_document_reference']} ({bill['token_id']})",
+                         ["#", "time", "action", "DCSA", "by", "holder", "beneficiary", "transaction"], [
+        [i + 1, e["time"], e["action"], e["dcsa"], e["actorName"], e["holderName"], e["beneficiaryName"] or "",
+         _short(e["tx_hash"])] for i, e in enumerate(bill["history"])], {"time", "action", "transaction"}))
+    console.print(f"status [bold]{bill['status']}[/bold]; the DCSA document's SHA-256 matches the bill: "
+                  f"{'yes' if bill['documentMatches'] else 'NO'}")
+
+    record, consent, v = credit["record"], credit["consent"], credit["verification"]
+    trail = [
+        ["anchored", credit["provider"], f"root {record['root']}, valid until {utc_time(record['expires_at'])}",
+         utc_time(record["anchored_at"])],
+        ["consent", MEMBERS["exporter"].label, f"to {MEMBERS['hk_bank'].label} until {utc_time(consent['expires_at'])}",
+         utc_time(consent["granted_at"])],
+        *[["field disclosed", MEMBERS["exporter"].label, f"{c['field']} = {c['value']}: "
+           f"{'matches the anchor' if c['matchesAnchor'] else 'DOES NOT MATCH'}", ""]
+          for c in credit["disclosedFields"]],
+        ["recorded (maker)", credit["maker"], "checked the report against the anchored root",
+         utc_time(v["recorded_at"])],
+        ["refused", credit["maker"], credit["selfApprovalRefused"], ""],
+        ["approved (checker)", credit["checker"], f"status {v['status']}", utc_time(v["approved_at"])],
+    ]
+    console.print(_table(f"Credit verification trail: {MEMBERS['exporter'].label} for {MEMBERS['hk_bank'].label}",
+                         ["event", "by", "detail", "time"], trail, {"time"}))
+    console.print(f"approved verification live now: {'yes' if credit['approvedAndValid'] else 'NO'}; "
+                  f"commitment kept in {credit['commitmentFile']}")
+
+    summary = [
+        ["financing", f"#{fin['financing_id']}, state {fin['state']}"],
+        ["invoice", f"{fin['invoiceNumber']} for {fin['invoiceAmount']}, fingerprint {fin['invoice_fingerprint']} "
+                    f"({fin['fingerprintStatus']}; key: {fin['fingerprintKey']})"],
+        ["pledged bill", f"{bill['transport_document_reference']} ({fin['bill']})"],
+        ["financier", fin["financierName"]],
+        ["principal / fee", f"{money(fin['principal'])} / {money(fin['fee'])}"],
+        ["repaid / outstanding", f"{money(fin['repaid'])} / {money(fin['outstanding'])}"],
+        ["maturity", utc_time(fin["maturity"])],
+        ["bill released to", fin["releasedTo"]],
+        ["second bank", f"{dup['secondBank']} saw the invoice as {dup['fingerprintStatusSeenBySecondBank']}; "
+                        f"request as {dup['invoiceAsPresented']['invoiceNumber']!r} refused: {dup['refused']}; "
+                        f"second bill back with {dup['secondBillHolder']}"],
+        *[[f"net flow, {who}", money(change)] for who, change in fin["balanceChanges"].items()],
+    ]
+    console.print(_table("Financing summary", ["", ""], summary))
+
+    steps = [[s["n"], s["title"], s["actor"], len(s["transactions"]), f"{s['gasUsed']:,}",
+              f"REFUSED: {s['refused']}" if s["refused"] else s["outcome"]] for s in report["steps"]]
+    steps.append(["", "total", "", report["transactions"], f"{report['gasTotal']:,}", ""])
+    console.print(_table("Steps and gas", ["#", "step", "by", "tx", "gas", "result"], steps))
+    console.print(f"Manifest {report['manifest']}; {report['transactions']} transactions, "
+                  f"{report['gasTotal']:,} gas, {report['seconds']} s.", soft_wrap=True)
+    if report["stateFile"]:
+        console.print(f"The chain is kept in {report['stateFile']}. Explore it: `ebl node` in one terminal, then "
+                      "in another:", soft_wrap=True)
+        console.print(f"  ebl bill history {bill['token_id']}", soft_wrap=True, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ebl_client.demo", description=__doc__)
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--state-file", type=Path, default=Path(".ebl/anvil-state.json"))
-    parser.add_argument("--deployments", type=Path, default=deployments.default_dir())
+    parser = argparse.ArgumentParser(prog="python -m ebl_client.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (progress goes to stderr)")
+    parser.add_argument("--state-file", type=Path, default=None,
+                        help=f"embedded Anvil state (default {STATE_FILE}; {BESU_LIKE_STATE_FILE} with --besu-like)")
+    parser.add_argument("--deployments", type=Path, default=deployments.default_dir(),
+                        help="manifest directory (default deployments/ or $EBL_DEPLOYMENTS)")
+    parser.add_argument("--work-dir", type=Path, default=Options.work_dir,
+                        help="where the credit commitment is kept (default .ebl/demo)")
+    parser.add_argument("--besu-like", action="store_true",
+                        help="start the embedded Anvil Besu-like (chain 1337, free gas, 1 s blocks) and use the "
+                             "besu profile")
+    parser.add_argument("--rpc-url", help="run against this node instead of the embedded Anvil (e.g. networks/besu); "
+                                          "deploys a new suite there")
+    parser.add_argument("--network", default="anvil", help="profile for --rpc-url: anvil or besu")
     args = parser.parse_args(argv)
-    console = Console(stderr=args.json, width=max(140, Console().width))
+    if args.rpc_url and args.besu_like:
+        parser.error("--besu-like starts its own node; leave out --rpc-url (or use --network besu with it)")
+    console = Console(stderr=args.json, width=max(160, Console().width))
+    options = Options(state_file=args.state_file, deployments_dir=args.deployments, work_dir=args.work_dir,
+                      rpc_url=args.rpc_url, network=args.network, besu_like=args.besu_like)
     try:
-        report = run(args.state_file, args.deployments, console)
+        report = run(options, console)
     except EblError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

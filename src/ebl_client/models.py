@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_time(timestamp: int) -> str:
+    """A chain timestamp as `2026-11-21 09:30:05 UTC`; "" for 0 (unset)."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if timestamp else ""
 
 
 class Role(enum.IntFlag):
@@ -186,6 +194,8 @@ class TitleEvent:
     block: int
     tx_hash: str
     log_index: int
+    #: the block's time (seconds since 1970, UTC)
+    timestamp: int = 0
 
 
 class FinancingState(enum.IntEnum):
@@ -227,3 +237,23 @@ class Offer:
     principal: int
     fee: int
     maturity: int
+
+
+#: fields that hold 256-bit bill token ids: hex strings in JSON, so JavaScript and other readers keep every digit
+TOKEN_ID_FIELDS = {"token_id", "predecessor", "successor", "bill"}
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, enums and containers of them as plain JSON values (roles as name lists, states lower-case)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: (hex(v) if k in TOKEN_ID_FIELDS and isinstance(v, int) else jsonable(v))
+                for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, enum.Flag):
+        return value.names() if isinstance(value, Role) else value.value
+    if isinstance(value, enum.Enum):
+        return value.name.lower()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value

@@ -18,12 +18,19 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .errors import NodeError
 
 #: Anvil's (and Hardhat's) public development mnemonic; its keys are for local chains only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 ANVIL_CHAIN_ID = 31337
+#: AnvilNode settings that make Anvil behave like the project's Besu QBFT network (networks/besu): chain id
+#: 1337, free gas (gas price 0, base fee 0) and a block every second instead of a block per transaction
+BESU_LIKE: dict[str, Any] = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1}
+#: where `ebl node` and `make demo` keep the embedded chain (and the Besu-like one)
+STATE_FILE = Path(".ebl/anvil-state.json")
+BESU_LIKE_STATE_FILE = Path(".ebl/anvil-besu-like-state.json")
 BINARY_ENV = "EBL_ANVIL"
 
 

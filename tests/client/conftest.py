@@ -6,15 +6,13 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ebl_client import deployment, keys
+from ebl_client import deployment, keys, samples
 from ebl_client.chain import Chain
 from ebl_client.cli import cli
 from ebl_client.hashing import identifier_hash
 from ebl_client.models import Role
 from ebl_client.node import AnvilNode, dev_keys
 from ebl_client.participants import Participants
-
-BESU_LIKE = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1}
 
 
 @pytest.fixture(scope="session")
@@ -152,8 +150,6 @@ def trade_finance_world(chain, admin, signers, suite, *, days: int = 90) -> dict
     """Onboard TRADE_PARTIES on `suite` (deployed with the test stablecoin; the officers work for bank A),
     give bank A an approved credit verification of the exporter valid for `days`, and mint stablecoins
     for both banks, the importer and the payer. Returns the parties, the facades and the coin."""
-    from pathlib import Path
-
     from ebl_client import hashing
     from ebl_client.bills import Bills
     from ebl_client.credit import Credit
@@ -169,8 +165,7 @@ def trade_finance_world(chain, admin, signers, suite, *, days: int = 90) -> dict
         return int(chain.w3.eth.get_block("latest")["timestamp"])
 
     credit = Credit.of(chain, suite)
-    report = Path(__file__).parents[1] / "data" / "credit_report_exporter.json"
-    commitment = hashing.commit(hashing.load_json_file(report))
+    commitment = hashing.commit(hashing.load_json_file(samples.CREDIT_REPORT))
     credit.anchor(p["provider"], p["exporter"].address, commitment, now() + days * DAY)
     credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now() + days * DAY)
     credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)

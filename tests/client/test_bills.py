@@ -1,16 +1,15 @@
 """The bills facade: DCSA documents in, typed bills and chain of title out, refusals by name."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from ebl_client import errors, hashing
+from ebl_client import errors, hashing, samples
 from ebl_client.bills import Bills, carrier_of, parse_token_id, reference_bytes
 from ebl_client.chain import Chain
 from ebl_client.models import BillStatus, Role, TitleAction
 
-DOC_PATH = Path(__file__).parents[1] / "data" / "transport_document_hkg_sha.json"
+DOC_PATH = samples.TRANSPORT_DOCUMENT
 CARRIER, SHIPPER, BANK, IMPORTER, OUTSIDER = 1, 2, 3, 4, 9
 
 

@@ -9,10 +9,10 @@ from ebl_client import artifacts, errors
 from ebl_client.chain import Chain, RevertDecoder, to_address
 from ebl_client.models import Role
 from ebl_client.networks import BESU, profile
-from ebl_client.node import AnvilNode, free_port
+from ebl_client.node import BESU_LIKE, AnvilNode, free_port
 from ebl_client.participants import Participants
 
-from .conftest import BESU_LIKE, people, sample_hash
+from .conftest import people, sample_hash
 
 
 def test_unreachable_node_is_connection_failed():

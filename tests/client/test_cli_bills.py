@@ -1,17 +1,16 @@
 """`ebl bill ...`: the carrier's and the traders' commands, history and verification, one-line refusals."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from ebl_client import deployment
+from ebl_client import deployment, samples
 from ebl_client.models import Role
 from ebl_client.participants import Participants
 
 from .conftest import one_error_line, sample_hash
 
-DOC = Path(__file__).parents[1] / "data" / "transport_document_hkg_sha.json"
+DOC = samples.TRANSPORT_DOCUMENT
 
 
 @pytest.fixture

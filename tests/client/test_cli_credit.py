@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ebl_client import deployment
+from ebl_client import deployment, samples
 from ebl_client.participants import Participants
 
 from .conftest import onboard_credit_parties, one_error_line, sample_hash
-
-DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.fixture
@@ -21,7 +19,7 @@ def story(deployed, chain, admin, signers, tmp_path):
     parties = onboard_credit_parties(lambda i, roles, jurisdiction="HK", institution=None: registry.onboard(
         admin, signers[i].address, roles, jurisdiction, sample_hash(i), institution), signers)
     report = tmp_path / "report.json"
-    shutil.copy(DATA / "credit_report_exporter.json", report)
+    shutil.copy(samples.CREDIT_REPORT, report)
     made = deployed("--json", "credit", "commit", str(report))
     assert made.exit_code == 0, made.stderr
     info = json.loads(made.stdout)

@@ -1,15 +1,13 @@
 """`ebl finance ...`: the exporter's, the banks' and the importer's commands, one-line refusals."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from ebl_client import deployment
+from ebl_client import deployment, samples
 
 from .conftest import one_error_line, trade_finance_world
 
-DATA = Path(__file__).parents[1] / "data"
 KEY = "0x" + "42" * 32
 INVOICE = {"sellerId": "5493001KJTIIGC8Y1R12", "buyerId": "91310000MA1FL4B24G", "invoiceNumber": "PRE-2026-0412",
            "currency": "HKD", "amount": "1846000.00", "issueDate": "2026-11-18"}
@@ -20,7 +18,7 @@ def market(run, chain, admin, signers, tmp_path):
     assert run("deploy", "--test-stablecoin").exit_code == 0
     w = trade_finance_world(chain, admin, signers, deployment.load(run.manifest.parent, 31337))
     p, coin = w["p"], w["coin"]
-    bill = w["bills"].issue(p["carrier"], DATA / "transport_document_hkg_sha.json", p["exporter"].address).token_id
+    bill = w["bills"].issue(p["carrier"], samples.TRANSPORT_DOCUMENT, p["exporter"].address).token_id
     invoice = tmp_path / "invoice.json"
     invoice.write_text(json.dumps(INVOICE))
 

@@ -1,16 +1,14 @@
 """The credit facade on a real chain: the cross-border story and each refusal as a named exception."""
 
-from pathlib import Path
 
 import pytest
 
-from ebl_client import errors, hashing
+from ebl_client import errors, hashing, samples
 from ebl_client.credit import Credit
 from ebl_client.models import VerificationStatus
 
 from .conftest import travel
 
-DATA = Path(__file__).parents[1] / "data"
 DAY = 86_400
 
 
@@ -21,7 +19,7 @@ def credit(chain, suite, registry):
 
 @pytest.fixture
 def report():
-    return hashing.load_json_file(DATA / "credit_report_exporter.json")
+    return hashing.load_json_file(samples.CREDIT_REPORT)
 
 
 def now(chain):

@@ -1,17 +1,15 @@
 """Financing facade and invoice fingerprints on a real chain: the cross-border story, double financing
 refused (same bill, same invoice in another spelling through another bill and bank), refusals by name."""
 
-from pathlib import Path
 
 import pytest
 
-from ebl_client import deployment, errors, hashing
+from ebl_client import deployment, errors, hashing, samples
 from ebl_client.financing import fingerprint, minor_units, normalise_invoice
 from ebl_client.models import FinancingState
 
 from .conftest import trade_finance_world, travel
 
-DATA = Path(__file__).parents[1] / "data"
 KEY = bytes(range(32))
 DAY = 86_400
 INVOICE = {"sellerId": "5493001KJTIIGC8Y1R12", "buyerId": "91310000MA1FL4B24G", "invoiceNumber": "PRE-2026-0412",
@@ -23,7 +21,7 @@ def world(chain, admin, signers, tmp_path, snapshot):
     """A suite with the test stablecoin, the parties onboarded, a bill for the exporter and bank A verified."""
     w = trade_finance_world(chain, admin, signers, deployment.deploy_suite(chain, admin, tmp_path,
                                                                             test_stablecoin=True))
-    w["bill"] = w["bills"].issue(w["p"]["carrier"], DATA / "transport_document_hkg_sha.json",
+    w["bill"] = w["bills"].issue(w["p"]["carrier"], samples.TRANSPORT_DOCUMENT,
                                  w["p"]["exporter"].address).token_id
     w["now"] = w["now"]()
     return w
@@ -88,7 +86,7 @@ def test_double_financing_is_refused(world):
     f = fin.request(p["exporter"], w["bill"], importer, 10**12, w["coin"], w["now"] + 60 * DAY,
                     fingerprint(INVOICE, KEY))
     # The same invoice, spelt differently, pledged through a second bill for bank B: refused, bill kept.
-    doc = hashing.load_json_file(DATA / "transport_document_hkg_sha.json")
+    doc = hashing.load_json_file(samples.TRANSPORT_DOCUMENT)
     second = w["bills"].issue(p["carrier"], {**doc, "transportDocumentReference": "VHSL2611HKGSHA0008"},
                               p["exporter"].address).token_id
     respelt = {**INVOICE, "invoiceNumber": "pre-2026-0412", "amount": "1,846,000"}

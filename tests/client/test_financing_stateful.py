@@ -11,7 +11,6 @@ must be refused with a named contract error; after every step:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -19,12 +18,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from ebl_client import deployment, errors, hashing
+from ebl_client import deployment, errors, hashing, samples
 from ebl_client.models import FinancingState
 
 from .conftest import trade_finance_world, travel
 
-DATA = Path(__file__).parents[1] / "data"
 DAY = 86_400
 OPEN = {FinancingState.REQUESTED, FinancingState.ACCEPTED, FinancingState.FUNDED}
 PARTIES = ["exporter", "importer", "bank_a", "bank_b", "payer"]
@@ -169,7 +167,7 @@ class EscrowMachine(RuleBasedStateMachine):
 def world(chain, admin, signers, tmp_path, snapshot):
     w = trade_finance_world(chain, admin, signers, deployment.deploy_suite(chain, admin, tmp_path,
                                                                             test_stablecoin=True), days=3650)
-    doc = hashing.load_json_file(DATA / "transport_document_hkg_sha.json")
+    doc = hashing.load_json_file(samples.TRANSPORT_DOCUMENT)
     w["bills_ids"] = [w["bills"].issue(w["p"]["carrier"], {**doc, "transportDocumentReference": f"VHSL-FIN-{i}"},
                                        w["p"]["exporter"].address).token_id for i in range(3)]
     w["p"] = {k: v for k, v in w["p"].items() if k in PARTIES}

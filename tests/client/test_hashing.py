@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from ebl_client import hashing
+from ebl_client import hashing, samples
 from ebl_client.errors import InvalidInput
 
 DATA = Path(__file__).parents[1] / "data"
 VECTOR = json.loads((DATA / "credit_vector.json").read_text())
-REPORT = hashing.load_json_file(DATA / "credit_report_exporter.json")
+REPORT = hashing.load_json_file(samples.CREDIT_REPORT)
 GRADES = ["AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-",
           "BB+", "BB", "BB-", "B+", "B", "B-", "CCC", "CC", "C", "D"]
 
