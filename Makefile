@@ -55,7 +55,7 @@ test: setup .build/.compiled
 	$(BIN)/ape test --network ethereum:local:foundry $(TEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check $(wildcard src tests scripts bench tools)
+	$(BIN)/ruff check $(wildcard src tests scripts bench tools networks)
 	$(BIN)/mypy
 
 lock:
