@@ -14,7 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help setup demo test lint artifacts lock clean
 
 help:
-	@echo "make demo       the main job on an embedded Anvil (for now: deploy and onboard the consortium)"
+	@echo "make demo       the main job: one Hong Kong -> Shanghai shipment end to end on an embedded Anvil"
 	@echo "make test       run the whole test suite (Ape + pytest on a local Anvil)"
 	@echo "make setup      install the toolchain only (venv, npm ci, solc launcher)"
 	@echo "make artifacts  regenerate src/ebl_client/artifacts from contracts/"

@@ -132,6 +132,7 @@ class Options:
     work_dir: Path = Path(".ebl/demo")
     rpc_url: str | None = None  # None: start the embedded Anvil
     network: str = "anvil"  # profile for rpc_url
+    chain_id: int | None = None  # with rpc_url: refuse to run unless the node serves this chain
     besu_like: bool = False  # embedded Anvil started Besu-like, driven with the besu profile
 
 
@@ -279,13 +280,14 @@ class Story:
                             lambda f: f"financing #{f.financing_id}, invoice {invoice['invoiceNumber']}, "
                                       f"{money(PRINCIPAL)} asked")
         fid = financing.financing_id
-        self.do("hk_bank", "Harbour Bank HK offers (its credit verification is checked on chain)",
+        self.do("hk_bank", "Harbour Bank HK offers its terms",
                 lambda: fin.offer(a["hk_bank"], fid, PRINCIPAL, FEE, maturity),
                 lambda o: f"{money(o.principal)} + fee {money(o.fee)}, maturity {utc_time(o.maturity)}")
         self.do("exporter", "Exporter accepts Harbour Bank's offer",
                 lambda: fin.accept(a["exporter"], fid, a["hk_bank"].address),
                 lambda f: f"outstanding {money(f.outstanding)}")
-        self.do("hk_bank", "Harbour Bank HK funds: the principal goes to the exporter in the stablecoin",
+        self.do("hk_bank", "Harbour Bank HK funds (the escrow checks its approved credit verification); "
+                           "principal to the exporter",
                 lambda: fin.fund(a["hk_bank"], fid),
                 lambda f: f"state {f.state.name.lower()}, invoice fingerprint now financed")
 
@@ -411,7 +413,7 @@ def run(options: Options, console: Console,
                 node = stack.enter_context(AnvilNode(state_file=staging / state_file.name, fresh=True,
                                                      **(BESU_LIKE if options.besu_like else {})))
                 url, net = node.url, BESU if options.besu_like else ANVIL
-            chain = Chain.connect(url, net, make_request_hook=make_request_hook)
+            chain = Chain.connect(url, net, expected_chain_id=options.chain_id, make_request_hook=make_request_hook)
             story = Story(chain, staging / "deployments", progress)
             report = story.run()
         # the node has stopped and written its state: move the run into place
@@ -530,12 +532,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", help="run against this node instead of the embedded Anvil (e.g. networks/besu); "
                                           "deploys a new suite there")
     parser.add_argument("--network", default="anvil", help="profile for --rpc-url: anvil or besu")
+    parser.add_argument("--chain-id", type=int, help="with --rpc-url: refuse to run unless the node serves this chain")
     args = parser.parse_args(argv)
     if args.rpc_url and args.besu_like:
         parser.error("--besu-like starts its own node; leave out --rpc-url (or use --network besu with it)")
     console = Console(stderr=args.json, width=max(160, Console().width))
     options = Options(state_file=args.state_file, deployments_dir=args.deployments, work_dir=args.work_dir,
-                      rpc_url=args.rpc_url, network=args.network, besu_like=args.besu_like)
+                      rpc_url=args.rpc_url, network=args.network, chain_id=args.chain_id, besu_like=args.besu_like)
     try:
         report = run(options, console)
     except EblError as exc:
