@@ -27,17 +27,17 @@ $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error 1>&2
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
-	@bash tools/solc/install-launcher.sh
+	@bash tools/solc/install-launcher.sh 1>&2
 
 artifacts: setup
 	$(BIN)/python tools/build_artifacts.py
 
 demo: setup
-	$(BIN)/python -m ebl_client.demo $(DEMO_ARGS)
+	@$(BIN)/python -m ebl_client.demo $(DEMO_ARGS)
 
 # Ape recompiles only the files that changed, not their dependents: recompile everything when any
 # contract changed, so tests never run against a stale build. Then drop Ape's copy of OpenZeppelin in

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -185,7 +185,7 @@ def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_lik
     """Run the embedded Anvil in the foreground until Ctrl-C."""
     import signal
 
-    settings: dict[str, Any] = BESU_LIKE if besu_like else {}
+    settings: Mapping[str, Any] = BESU_LIKE if besu_like else {}
     state_file = state_file or (BESU_LIKE_STATE_FILE if besu_like else STATE_FILE)
     anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings).start()
     # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -48,11 +49,11 @@ from .bills import Bills
 from .chain import Chain
 from .credit import Credit
 from .errors import DuplicateFinancing, EblError, NodeError, SameMakerAndChecker
-from .financing import FINGERPRINT_KEY_ENV, Financings, fingerprint, fingerprint_key
+from .financing import FINGERPRINT_KEY_ENV, Financings, fingerprint, fingerprint_key, minor_units
 from .hashing import identifier_hash, new_salt
 from .models import Participant, Role, jsonable, utc_time
 from .networks import ANVIL, BESU, profile
-from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, dev_keys, port_in_use
+from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, StateLock, dev_keys, saved_block
 from .participants import Participants
 
 T = TypeVar("T")
@@ -64,8 +65,10 @@ DEMO_FINGERPRINT_KEY = keccak(text="ebl demo consortium invoice fingerprint key 
 COIN_DECIMALS = 6
 COIN = 10**COIN_DECIMALS
 #: the financing: 80 % of the HKD 14,398,800.00 invoice, a 1.5 % flat fee, 90 days
-PRINCIPAL = 11_519_040 * COIN
-FEE = 172_785_600_000
+INVOICE_UNITS = 14_398_800 * COIN
+ADVANCE_PERCENT, FEE_PERCENT = 80, Decimal("1.5")
+PRINCIPAL = INVOICE_UNITS * ADVANCE_PERCENT // 100
+FEE = int(PRINCIPAL * FEE_PERCENT / 100)
 TENOR_DAYS = 90
 #: the number of steps `Story.run` records (the progress bar's length)
 STEPS = 19
@@ -271,6 +274,8 @@ class Story:
 
         # 5-7. financing
         invoice = hashing.load_json_file(samples.INVOICE)
+        if minor_units(invoice["amount"], "HKD") * 10 ** (COIN_DECIMALS - 2) != INVOICE_UNITS:
+            raise DemoError(f"the sample invoice is not for {money(INVOICE_UNITS)}")
         key = fingerprint_key(None) if _env_key() else DEMO_FINGERPRINT_KEY
         invoice_fp = fingerprint(invoice, key)
         maturity = self.now() + TENOR_DAYS * DAY
@@ -298,9 +303,11 @@ class Story:
                               lambda: bills.issue(a["carrier"], second_document, a["exporter"].address),
                               lambda b: f"bill {b.transport_document_reference}")
         respelled = {**invoice, "invoiceNumber": "pre inv 2026 0412", "amount": "14,398,800", "issueDate": "2026/11/18"}
-        status_seen_by_cn_bank = fin.fingerprint_status(fingerprint(respelled, key))
+        # what Bank of Pudong sees when it checks the invoice presented to it (a read anyone can make)
+        status_before_request = fin.fingerprint_status(fingerprint(respelled, key))
         refusal = self.refused(
-            "exporter", "Exporter asks Bank of Pudong to finance the same invoice against the second eBL",
+            "exporter", "Exporter asks Bank of Pudong to finance the same invoice against the second eBL: "
+                        "the escrow refuses the request before any bank can offer",
             lambda: fin.request(a["exporter"], second_bill.token_id, a["importer"].address, PRINCIPAL, coin,
                                 maturity, fingerprint(respelled, key)),
             DuplicateFinancing)
@@ -326,7 +333,7 @@ class Story:
         return {
             "chainId": self.chain.chain_id,
             "network": self.chain.profile.name,
-            "rpcUrl": self.chain.url,
+            "rpcUrl": self.chain.url,  # the embedded node's URL is closed once the demo ends
             "contracts": {name: c.address for name, c in deployment.contracts.items()},
             "admin": self.admin.address,
             "participants": [
@@ -361,13 +368,14 @@ class Story:
             "doubleFinancing": {
                 "secondBank": MEMBERS["cn_bank"].label, "invoiceAsPresented": {
                     k: respelled[k] for k in ("invoiceNumber", "amount", "issueDate")},
-                "fingerprintStatusSeenBySecondBank": status_seen_by_cn_bank,
+                "fingerprintStatusBeforeRequest": status_before_request,
                 "refused": type(refusal).__name__, "error": str(refusal),
                 "secondBillHolder": self.name(bills.get(second_bill.token_id).holder),
             },
             "steps": self.steps,
             "gasTotal": sum(s["gasUsed"] for s in self.steps),
-            "transactions": sum(len(s["transactions"]) for s in self.steps),
+            "transactionCount": sum(len(s["transactions"]) for s in self.steps),
+            "amountUnits": f"stablecoin minor units ({COIN_DECIMALS} decimals, 1 unit = HKD 1e-{COIN_DECIMALS})",
         }
 
     # --- helpers -------------------------------------------------------------------------------------
@@ -392,61 +400,109 @@ def run(options: Options, console: Console,
         make_request_hook: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
     """Run the story on a fresh chain and return the report.
 
-    Everything is staged in <work dir>/staging and moved into place only when the whole story succeeded:
-    a failed run leaves the previous run's chain state, manifest and commitment as they were."""
+    The run is staged and put in place only when the whole story succeeded: the node's state file is
+    written next to its destination and checked to hold the story's last block, the commitment is staged
+    in the work directory; then the state file, the manifest and the commitment are swapped in one after
+    the other with atomic renames. A failure before that leaves the previous run's files as they were.
+    While it runs the demo holds the state file's lock, so it refuses to start while `ebl node` serves
+    that chain (and `ebl node` refuses to start on it meanwhile)."""
     started = time.monotonic()
     state_file = options.state_file or (BESU_LIKE_STATE_FILE if options.besu_like else STATE_FILE)
-    if not options.rpc_url and options.state_file is None and port_in_use(8545):
-        raise NodeError("a node is listening on 127.0.0.1:8545 (`ebl node` serving the demo's chain?): stop it "
-                        "first, the demo replaces that chain (or pass --state-file to keep it)")
-    staging = options.work_dir / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     try:
         with ExitStack() as stack:
-            progress = stack.enter_context(Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=console, transient=True))
-            if options.rpc_url:
-                url, net = options.rpc_url, profile(options.network)
-            else:
-                node = stack.enter_context(AnvilNode(state_file=staging / state_file.name, fresh=True,
-                                                     **(BESU_LIKE if options.besu_like else {})))
-                url, net = node.url, BESU if options.besu_like else ANVIL
-            chain = Chain.connect(url, net, expected_chain_id=options.chain_id, make_request_hook=make_request_hook)
-            story = Story(chain, staging / "deployments", progress)
-            report = story.run()
-        # the node has stopped and written its state: move the run into place
-        commitment = staging / "commitment.json"
-        story.commitment.save(commitment)
-        shutil.copyfile(samples.CREDIT_REPORT, staging / "credit_report.json")
-        options.work_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("commitment.json", "credit_report.json"):
-            os.replace(staging / name, options.work_dir / name)
-        if not options.rpc_url:
-            state_file.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(staging / state_file.name, state_file)
-        manifest = deployments.save(deployments.load(staging / "deployments", report["chainId"]),
-                                    options.deployments_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    report["credit"]["commitmentFile"] = str(options.work_dir / "commitment.json")
+            if not options.rpc_url:
+                stack.enter_context(StateLock(state_file))
+            options.work_dir.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=options.work_dir, prefix=".staging-"))
+            stack.callback(shutil.rmtree, staging, ignore_errors=True)
+            # next to the destination, so that the final rename is atomic
+            staged_state = state_file.with_name(f".{state_file.name}.staging-{os.getpid()}")
+            for leftover in (staged_state, staged_state.with_name(staged_state.name + ".lock")):
+                stack.callback(leftover.unlink, missing_ok=True)
+            report, commitment = _play(options, console, make_request_hook, staged_state, staging / "deployments")
+
+            chain_dir = options.work_dir / str(report["chainId"])
+            chain_dir.mkdir(exist_ok=True)
+            commitment.save(staging / "commitment.json")
+            shutil.copyfile(samples.CREDIT_REPORT, staging / "credit_report.json")
+            manifest = deployments.load(staging / "deployments", report["chainId"])
+            if not options.rpc_url:
+                os.replace(staged_state, state_file)
+            manifest_file = deployments.save(manifest, options.deployments_dir)
+            for name in ("commitment.json", "credit_report.json"):
+                os.replace(staging / name, chain_dir / name)
+    except OSError as exc:
+        raise DemoError(f"cannot write the demo's files: {exc}") from None
+    report["credit"]["commitmentFile"] = str(chain_dir / "commitment.json")
+    report["credit"]["reportFile"] = str(chain_dir / "credit_report.json")
     report["stateFile"] = None if options.rpc_url else str(state_file)
-    report["manifest"] = str(manifest)
+    report["manifest"] = str(manifest_file)
+    report["explore"] = _explore(options, state_file, report)
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
+
+
+def _play(options: Options, console: Console, make_request_hook: Callable[[str, Any], None] | None,
+          staged_state: Path, staged_deployments: Path) -> tuple[dict[str, Any], hashing.Commitment]:
+    """The story on the embedded Anvil (state in `staged_state`) or on the node at options.rpc_url."""
+    with ExitStack() as stack:
+        progress = stack.enter_context(Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True))
+        if options.rpc_url:
+            url, net = options.rpc_url, profile(options.network)
+        else:
+            node = stack.enter_context(AnvilNode(state_file=staged_state, fresh=True,
+                                                 **(BESU_LIKE if options.besu_like else {})))
+            url, net = node.url, BESU if options.besu_like else ANVIL
+        chain = Chain.connect(url, net, expected_chain_id=options.chain_id, make_request_hook=make_request_hook)
+        story = Story(chain, staged_deployments, progress)
+        report = story.run()
+    # the embedded node has stopped: its state file must hold the whole story
+    last_block = max(t["block"] for step in report["steps"] for t in step["transactions"])
+    if not options.rpc_url and (saved_block(staged_state) or -1) < last_block:
+        raise NodeError(f"anvil did not save the chain up to block {last_block} in {staged_state}; "
+                        "the previous demo chain is kept")
+    return report, story.commitment
+
+
+def _explore(options: Options, state_file: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """The commands that show this run's chain afterwards (`ebl node ...`, then `ebl ... bill history`)."""
+    if options.rpc_url:
+        node, ebl = None, f"ebl --rpc-url {options.rpc_url} --network {options.network}"
+    else:
+        node = "ebl node" + (" --besu-like" if options.besu_like else "") + \
+            (f" --state-file {state_file}" if options.state_file else "")
+        ebl = "ebl" + (" --network besu" if options.besu_like else "")
+    if options.deployments_dir != deployments.default_dir():
+        ebl += f" --deployments {options.deployments_dir}"
+    return {"node": node, "commands": [f"{ebl} bill history {report['bill']['token_id']}",
+                                       f"{ebl} finance show {report['financing']['financing_id']}"]}
 
 
 # --- the printed report -------------------------------------------------------------------------------
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]], wide: set[str] | None = None) -> Table:
-    table = Table(title=f"[bold]{title}[/bold]", title_justify="left", header_style="bold")
+def _table(title: str, columns: list[str], rows: list[list[Any]], wide: set[str] | None = None,
+           show_header: bool = True) -> Table:
+    table = Table(title=f"[bold]{title}[/bold]", title_justify="left", header_style="bold", show_header=show_header)
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in (wide or set()))
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     return table
+
+
+def _meaning(event: dict[str, Any], fin: dict[str, Any]) -> str:
+    """What a title action meant in the story, for the officer reading the chain of title."""
+    financing = f"financing #{fin['financing_id']}, {fin['financierName']}"
+    if event["holderName"] == "FinancingEscrow" and event["action"] == "transfer_owners":
+        return f"pledged into the escrow ({financing})"
+    if event["actorName"] == "FinancingEscrow" and event["action"] == "transfer_owners":
+        return f"released on full repayment ({financing})"
+    return {"issue": "issued to the shipper's order",
+            "surrender_for_delivery": "presented to the carrier for the goods",
+            "surrender_accepted": "goods delivered; the bill is spent"}.get(event["action"], "")
 
 
 def _short(tx_hash: str) -> str:
@@ -462,9 +518,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for p in report["participants"]], {"account"}))
 
     console.print(_table(f"Chain of title: bill {bill['transport_document_reference']} ({bill['token_id']})",
-                         ["#", "time", "action", "DCSA", "by", "holder", "beneficiary", "transaction"], [
+                         ["#", "time", "action", "DCSA", "by", "holder", "beneficiary", "meaning", "transaction"], [
         [i + 1, e["time"], e["action"], e["dcsa"], e["actorName"], e["holderName"], e["beneficiaryName"] or "",
-         _short(e["tx_hash"])] for i, e in enumerate(bill["history"])], {"time", "action", "transaction"}))
+         _meaning(e, fin), _short(e["tx_hash"])] for i, e in enumerate(bill["history"])],
+        {"time", "action", "transaction"}))
     console.print(f"status [bold]{bill['status']}[/bold]; the DCSA document's SHA-256 matches the bill: "
                   f"{'yes' if bill['documentMatches'] else 'NO'}")
 
@@ -474,12 +531,12 @@ def print_report(report: dict[str, Any], console: Console) -> None:
          utc_time(record["anchored_at"])],
         ["consent", MEMBERS["exporter"].label, f"to {MEMBERS['hk_bank'].label} until {utc_time(consent['expires_at'])}",
          utc_time(consent["granted_at"])],
-        *[["field disclosed", MEMBERS["exporter"].label, f"{c['field']} = {c['value']}: "
+        *[["field disclosed (off chain)", MEMBERS["exporter"].label, f"{c['field']} = {c['value']}: "
            f"{'matches the anchor' if c['matchesAnchor'] else 'DOES NOT MATCH'}", ""]
           for c in credit["disclosedFields"]],
-        ["recorded (maker)", credit["maker"], "checked the report against the anchored root",
+        ["recorded (maker)", credit["maker"], "checked the disclosed fields against the anchored root (on chain)",
          utc_time(v["recorded_at"])],
-        ["refused", credit["maker"], credit["selfApprovalRefused"], ""],
+        ["refused, nothing sent", credit["maker"], credit["selfApprovalRefused"], ""],
         ["approved (checker)", credit["checker"], f"status {v['status']}", utc_time(v["approved_at"])],
     ]
     console.print(_table(f"Credit verification trail: {MEMBERS['exporter'].label} for {MEMBERS['hk_bank'].label}",
@@ -489,31 +546,43 @@ def print_report(report: dict[str, Any], console: Console) -> None:
 
     summary = [
         ["financing", f"#{fin['financing_id']}, state {fin['state']}"],
-        ["invoice", f"{fin['invoiceNumber']} for {fin['invoiceAmount']}, fingerprint {fin['invoice_fingerprint']} "
-                    f"({fin['fingerprintStatus']}; key: {fin['fingerprintKey']})"],
+        ["invoice", f"{fin['invoiceNumber']} for {fin['invoiceAmount']}"],
+        ["invoice fingerprint", f"{fin['invoice_fingerprint']}: {fin['fingerprintStatus']} (HMAC-SHA256 under "
+                                f"{fin['fingerprintKey']})"],
         ["pledged bill", f"{bill['transport_document_reference']} ({fin['bill']})"],
         ["financier", fin["financierName"]],
-        ["principal / fee", f"{money(fin['principal'])} / {money(fin['fee'])}"],
+        ["principal / fee", f"{money(fin['principal'])} ({ADVANCE_PERCENT} % advance on the invoice) / "
+                            f"{money(fin['fee'])} ({FEE_PERCENT} % flat for {TENOR_DAYS} days)"],
         ["repaid / outstanding", f"{money(fin['repaid'])} / {money(fin['outstanding'])}"],
+        ["invoice balance", f"{money(INVOICE_UNITS - fin['principal'])}: the rest of the invoice, settled between "
+                            "importer and exporter outside the financing"],
         ["maturity", utc_time(fin["maturity"])],
         ["bill released to", fin["releasedTo"]],
-        ["second bank", f"{dup['secondBank']} saw the invoice as {dup['fingerprintStatusSeenBySecondBank']}; "
-                        f"request as {dup['invoiceAsPresented']['invoiceNumber']!r} refused: {dup['refused']}; "
-                        f"second bill back with {dup['secondBillHolder']}"],
+        ["second bank", f"{dup['secondBank']} saw the invoice as {dup['fingerprintStatusBeforeRequest']}; "
+                        f"the exporter's request with the invoice spelled "
+                        f"{', '.join(repr(v) for v in dup['invoiceAsPresented'].values())} was refused "
+                        f"({dup['refused']}); the second bill, pledged then returned, is back with "
+                        f"{dup['secondBillHolder']}"],
         *[[f"net flow, {who}", money(change)] for who, change in fin["balanceChanges"].items()],
     ]
-    console.print(_table("Financing summary", ["", ""], summary))
+    console.print(_table("Financing summary", ["", ""], summary, show_header=False))
 
     steps = [[s["n"], s["title"], s["actor"], len(s["transactions"]), f"{s['gasUsed']:,}",
               f"REFUSED: {s['refused']}" if s["refused"] else s["outcome"]] for s in report["steps"]]
-    steps.append(["", "total", "", report["transactions"], f"{report['gasTotal']:,}", ""])
-    console.print(_table("Steps and gas", ["#", "step", "by", "tx", "gas", "result"], steps))
-    console.print(f"Manifest {report['manifest']}; {report['transactions']} transactions, "
+    table = _table("Steps and gas", ["#", "step", "by", "tx", "gas", "result"], steps)
+    table.add_section()
+    table.add_row("", "total", "", str(report["transactionCount"]), f"{report['gasTotal']:,}", "")
+    console.print(table)
+    console.print(f"Manifest {report['manifest']}; {report['transactionCount']} transactions, "
                   f"{report['gasTotal']:,} gas, {report['seconds']} s.", soft_wrap=True)
-    if report["stateFile"]:
-        console.print(f"The chain is kept in {report['stateFile']}. Explore it: `ebl node` in one terminal, then "
-                      "in another:", soft_wrap=True)
-        console.print(f"  ebl bill history {bill['token_id']}", soft_wrap=True, highlight=False)
+    explore = report["explore"]
+    if explore["node"]:
+        console.print(f"The chain is kept in {report['stateFile']}. Explore it with the venv active (`source "
+                      f".venv/bin/activate`): `{explore['node']}` in one terminal, then in another:", soft_wrap=True)
+    else:
+        console.print("Explore it with the venv active (`source .venv/bin/activate`):", soft_wrap=True)
+    for command in explore["commands"]:
+        console.print(f"  {command}", soft_wrap=True, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -532,10 +601,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", help="run against this node instead of the embedded Anvil (e.g. networks/besu); "
                                           "deploys a new suite there")
     parser.add_argument("--network", default="anvil", help="profile for --rpc-url: anvil or besu")
-    parser.add_argument("--chain-id", type=int, help="with --rpc-url: refuse to run unless the node serves this chain")
+    parser.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain id")
     args = parser.parse_args(argv)
     if args.rpc_url and args.besu_like:
         parser.error("--besu-like starts its own node; leave out --rpc-url (or use --network besu with it)")
+    if args.network != "anvil" and not args.rpc_url:
+        parser.error("--network applies to --rpc-url; the embedded node takes --besu-like")
     console = Console(stderr=args.json, width=max(160, Console().width))
     options = Options(state_file=args.state_file, deployments_dir=args.deployments, work_dir=args.work_dir,
                       rpc_url=args.rpc_url, network=args.network, chain_id=args.chain_id, besu_like=args.besu_like)

@@ -1,11 +1,14 @@
 """Start and stop the embedded Anvil (from the npm package @foundry-rs/anvil) on a free port.
 
 With a state file the chain survives a restart: Anvil loads it at start and writes it back on a clean
-stop (SIGTERM) and every few seconds, so `ebl node` after `make demo` serves the same chain.
+stop (SIGTERM) and every few seconds, so `ebl node` after `make demo` serves the same chain. A running
+node holds an exclusive lock on `<state file>.lock` (`StateLock`), so a second node, or a demo that
+would replace the file, refuses instead of the two overwriting each other's chain.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -15,9 +18,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from .errors import NodeError
@@ -26,8 +30,9 @@ from .errors import NodeError
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 ANVIL_CHAIN_ID = 31337
 #: AnvilNode settings that make Anvil behave like the project's Besu QBFT network (networks/besu): chain id
-#: 1337, free gas (gas price 0, base fee 0) and a block every second instead of a block per transaction
-BESU_LIKE: dict[str, Any] = {"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1}
+#: 1337, free gas (gas price 0, base fee 0) and interval mining (a block every second; the QBFT network
+#: makes one every 2 s) instead of a block per transaction
+BESU_LIKE: Mapping[str, Any] = MappingProxyType({"chain_id": 1337, "gas_price": 0, "base_fee": 0, "block_time": 1})
 #: where `ebl node` and `make demo` keep the embedded chain (and the Besu-like one)
 STATE_FILE = Path(".ebl/anvil-state.json")
 BESU_LIKE_STATE_FILE = Path(".ebl/anvil-besu-like-state.json")
@@ -61,6 +66,47 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+class StateLock:
+    """An exclusive lock on `<state_file>.lock` (flock): held by a running AnvilNode with that state file
+    and by the demo while it replaces the file. NodeError when another process (or node) holds it."""
+
+    def __init__(self, state_file: Path) -> None:
+        self.state_file = Path(state_file)
+        self.path = self.state_file.with_name(self.state_file.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> StateLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise NodeError(f"{self.state_file} is in use by a running node (`ebl node`?): stop it first") from None
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def __enter__(self) -> StateLock:
+        return self.acquire()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+
+def saved_block(state_file: Path) -> int | None:
+    """The latest block number in an Anvil state file; None when it is missing or unreadable."""
+    try:
+        return int(json.loads(Path(state_file).read_text())["best_block_number"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @dataclass
 class AnvilNode:
     """An Anvil process. `AnvilNode(...).start()` or `with AnvilNode(...) as node:`.
@@ -82,6 +128,7 @@ class AnvilNode:
     log_file: Path | None = None
     startup_timeout: float = 20.0
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _lock: StateLock | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -110,13 +157,14 @@ class AnvilNode:
         elif port_in_use(self.port):
             raise NodeError(f"port {self.port} is already in use (another node running?)")
         if self.state_file is not None:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = StateLock(self.state_file).acquire()
             if self.fresh:
                 self.state_file.unlink(missing_ok=True)
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         except OSError as exc:
+            self._release_lock()
             reason = exc.strerror or exc
             raise NodeError(f"cannot run anvil ({reason}): run `make setup` or set ${BINARY_ENV}") from None
         finally:
@@ -145,16 +193,24 @@ class AnvilNode:
         raise NodeError(f"anvil did not answer on {self.url} within {self.startup_timeout:g} s")
 
     def stop(self) -> None:
-        """SIGTERM (Anvil writes its state file), then SIGKILL if it hangs."""
+        """SIGTERM (Anvil writes its state file), then SIGKILL if it hangs; then release the state lock."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if process is None or process.poll() is not None:
+                return
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        finally:
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def wait(self) -> int:
         """Block until the process ends (for `ebl node` in the foreground)."""

@@ -2,6 +2,7 @@
 on disk, and the same story on a Besu-like Anvil with the besu profile and an audit of the JSON-RPC methods."""
 
 import json
+import shlex
 
 import pytest
 import rlp
@@ -38,9 +39,11 @@ def check_story(report):
     for s in steps:
         assert s["gasUsed"] == sum(t["gasUsed"] for t in s["transactions"])
         assert all(t["status"] == 1 and t["gasUsed"] > 21_000 and len(t["hash"]) == 66 for t in s["transactions"])
-        assert s["refused"] == "SameMakerAndChecker" or s["transactions"], s  # only a refused estimate sends nothing
+    assert steps[7]["transactions"] == []  # refused at gas estimation: nothing sent
+    assert all(s["transactions"] for s in steps if s["n"] != 8)
+    assert steps[14]["transactions"] and all(t["status"] == 1 for t in steps[14]["transactions"])  # pledge, reclaim
     assert report["gasTotal"] == sum(s["gasUsed"] for s in steps)
-    assert report["transactions"] == sum(len(s["transactions"]) for s in steps) == 40
+    assert report["transactionCount"] == sum(len(s["transactions"]) for s in steps) == 40
 
     bill = report["bill"]
     assert bill["status"] == "accomplished" and bill["documentMatches"] is True
@@ -69,7 +72,7 @@ def check_story(report):
                                      label["hk_bank"]: demo.FEE}
 
     dup = report["doubleFinancing"]
-    assert dup["refused"] == "DuplicateFinancing" and dup["fingerprintStatusSeenBySecondBank"] == "financed"
+    assert dup["refused"] == "DuplicateFinancing" and dup["fingerprintStatusBeforeRequest"] == "financed"
     assert dup["invoiceAsPresented"]["invoiceNumber"] != fin["invoiceNumber"]  # another spelling, same invoice
     assert dup["secondBillHolder"] == label["exporter"]  # the refused pledge gave the second bill back
     assert [e["action"] for e in report["secondBill"]["history"]] == ["issue", "transfer_owners", "reject"]
@@ -87,21 +90,28 @@ def test_demo_tells_the_story_and_leaves_the_chain_for_ebl_bill_history(tmp_path
     assert report["manifest"] == str(p["deployments"] / "31337.json")
     assert not (p["work"] / "staging").exists()
 
-    # the credit provider's commitment is kept: its root is the anchored one, and it still discloses
-    commitment = hashing.Commitment.load(p["work"] / "commitment.json")
+    # the credit provider's commitment is kept per chain: its root is the anchored one, and it still discloses
+    assert report["credit"]["commitmentFile"] == str(p["work"] / "31337" / "commitment.json")
+    commitment = hashing.Commitment.load(p["work"] / "31337" / "commitment.json")
     assert "0x" + commitment.root.hex() == report["credit"]["record"]["root"]
-    report_doc = hashing.load_json_file(p["work"] / "credit_report.json")
+    report_doc = hashing.load_json_file(report["credit"]["reportFile"])
     assert hashing.disclose(report_doc, commitment, "/score").verify()
 
-    # afterwards: `ebl node` restarts the same chain and `ebl bill history <id>` shows the story
-    with AnvilNode(state_file=p["state"]) as node:
-        env = {"EBL_RPC_URL": node.url, "EBL_DEPLOYMENTS": str(p["deployments"]), keys.DEFAULT_KEY_ENV: ""}
-        result = CliRunner(mix_stderr=False).invoke(cli, ["--json", "bill", "history", report["bill"]["token_id"]],
-                                                    env=env, catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-    events = json.loads(result.stdout)
+    # afterwards: the commands the report prints restart the same chain and show the story
+    explore = report["explore"]
+    assert explore["node"] == f"ebl node --state-file {p['state']}"
+    history, show = explore["commands"]
+    assert history == f"ebl --deployments {p['deployments']} bill history {report['bill']['token_id']}"
+    with AnvilNode(state_file=p["state"]) as node:  # what `ebl node --state-file ...` runs
+        runner, env = CliRunner(mix_stderr=False), {"EBL_RPC_URL": node.url, keys.DEFAULT_KEY_ENV: ""}
+        shown = [runner.invoke(cli, ["--json", *shlex.split(c)[1:]], env=env, catch_exceptions=False)
+                 for c in (history, show)]
+    assert all(r.exit_code == 0 for r in shown), [r.stderr for r in shown]
+    events = json.loads(shown[0].stdout)
     assert [e["action"] for e in events] == ACTIONS
-    assert [e["tx_hash"] for e in events] == [e["tx_hash"] for e in report["bill"]["history"]]
+    assert [(e["tx_hash"], e["timestamp"]) for e in events] == [
+        (e["tx_hash"], e["timestamp"]) for e in report["bill"]["history"]]
+    assert json.loads(shown[1].stdout)["state"] == "repaid"
 
 
 def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys):
@@ -111,8 +121,9 @@ def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys):
                   "Financing summary", "Steps and gas"):
         assert title in out
     assert "REFUSED: DuplicateFinancing" in out and "REFUSED: SameMakerAndChecker" in out
-    assert "HKD 11,519,040.00 / HKD 172,785.60" in out  # principal / fee
-    assert "ebl bill history 0x" in out
+    assert "HKD 11,519,040.00 (80 % advance on the invoice) / HKD 172,785.60 (1.5 % flat for 90 days)" in out
+    assert "bill history 0x" in out and "ebl node --state-file" in out
+    assert "HKD 2,879,760.00: the rest of the invoice" in out
 
 
 def test_demo_runs_twice_and_a_failed_run_keeps_the_previous_one(tmp_path, capsys, monkeypatch):
@@ -120,21 +131,43 @@ def test_demo_runs_twice_and_a_failed_run_keeps_the_previous_one(tmp_path, capsy
     assert demo.main(["--json", *demo_args(p)]) == 0
     assert demo.main(["--json", *demo_args(p)]) == 0  # warm and repeatable: a fresh chain each run
     capsys.readouterr()
-    kept = {f: f.read_bytes() for f in (p["state"], p["deployments"] / "31337.json", p["work"] / "commitment.json")}
+    kept_files = (p["state"], p["deployments"] / "31337.json", p["work"] / "31337" / "commitment.json")
+    kept = {f: f.read_bytes() for f in kept_files}
 
-    monkeypatch.setattr(demo.samples, "INVOICE", tmp_path / "missing-invoice.json")  # fails half-way (step 10)
-    assert demo.main(["--json", *demo_args(p)]) == 1
+    def fails(reason):
+        assert demo.main(["--json", *demo_args(p)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("error: ") and reason in err[-1], err[-1]
+        assert {f: f.read_bytes() for f in kept_files} == kept
+        assert sorted(f.name for f in tmp_path.rglob("*") if "staging" in f.name) == []
+        monkeypatch.undo()
+
+    # half-way through the story (step 10 reads the invoice)
+    monkeypatch.setattr(demo.samples, "INVOICE", tmp_path / "missing-invoice.json")
+    fails("missing-invoice.json")
+    # after the story, while the files are prepared
+    monkeypatch.setattr(demo.shutil, "copyfile", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left")))
+    fails("cannot write the demo's files: [Errno 28] No space left")
+    # Anvil stopped without saving the whole chain
+    monkeypatch.setattr(demo, "saved_block", lambda path: 3)
+    fails("anvil did not save the chain up to block")
+
+
+def test_demo_refuses_while_a_node_serves_its_chain(tmp_path, capsys):
+    p = paths(tmp_path)
+    with AnvilNode(state_file=p["state"]):  # `ebl node` on the demo's state file
+        assert demo.main(demo_args(p)) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: ") and "missing-invoice.json" in err[-1]
-    assert {f: f.read_bytes() for f in kept} == kept
-    assert not (p["work"] / "staging").exists()
+    assert err == [f"error: {p['state']} is in use by a running node (`ebl node`?): stop it first"]
+    assert not p["deployments"].exists()
 
 
 def test_demo_refuses_bad_options_and_unreachable_nodes(tmp_path, capsys):
     p = paths(tmp_path)
-    with pytest.raises(SystemExit) as usage:
-        demo.main(["--besu-like", "--rpc-url", "http://127.0.0.1:9", *demo_args(p)])
-    assert usage.value.code == 2
+    for wrong in (["--besu-like", "--rpc-url", "http://127.0.0.1:9"], ["--network", "besu"]):
+        with pytest.raises(SystemExit) as usage:
+            demo.main([*wrong, *demo_args(p)])
+        assert usage.value.code == 2
     capsys.readouterr()
     assert demo.main(["--rpc-url", "http://127.0.0.1:9", *demo_args(p)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -159,10 +192,15 @@ def anvil_height(node):
 
 # --- the besu profile, on Anvil started Besu-like ------------------------------------------------------
 
-#: what Besu's JSON-RPC serves to a client that signs its own transactions
-BESU_NAMESPACES = ("eth_", "net_", "web3_")
-#: eth_ methods that need keys held by the node, which Besu does not hold
-NODE_SIGNING = {"eth_sendTransaction", "eth_accounts", "eth_sign", "eth_signTransaction", "eth_signTypedData"}
+#: the ETH/NET/WEB3 methods of Besu's JSON-RPC API that a client signing its own transactions may use
+#: (Besu has no eth_sendTransaction, eth_accounts or eth_sign*: it holds no account keys)
+BESU_SERVES = {
+    "eth_blockNumber", "eth_call", "eth_chainId", "eth_estimateGas", "eth_feeHistory", "eth_gasPrice",
+    "eth_getBalance", "eth_getBlockByHash", "eth_getBlockByNumber", "eth_getCode", "eth_getLogs",
+    "eth_getStorageAt", "eth_getTransactionByHash", "eth_getTransactionCount", "eth_getTransactionReceipt",
+    "eth_maxPriorityFeePerGas", "eth_sendRawTransaction", "eth_syncing", "net_version", "net_listening",
+    "net_peerCount", "web3_clientVersion",
+}
 
 
 def test_demo_story_runs_on_the_besu_profile_with_only_methods_besu_serves(tmp_path):
@@ -174,14 +212,13 @@ def test_demo_story_runs_on_the_besu_profile_with_only_methods_besu_serves(tmp_p
     assert report["chainId"] == 1337 and report["network"] == "besu"
 
     methods = {m for m, _ in calls}
-    outside = sorted(m for m in methods if not m.startswith(BESU_NAMESPACES) or m in NODE_SIGNING)
-    assert outside == [], f"methods Besu does not serve: {outside}"
+    assert sorted(methods - BESU_SERVES) == [], "methods a Besu node does not serve to this client"
     assert {"eth_sendRawTransaction", "eth_estimateGas", "eth_getTransactionReceipt", "eth_getLogs"} <= methods
     assert "eth_maxPriorityFeePerGas" not in methods and "eth_feeHistory" not in methods  # no EIP-1559 pricing
 
     # every transaction was signed here as a legacy (type 0) transaction at gas price 0 for chain 1337
     raw = [bytes.fromhex(params[0].removeprefix("0x")) for m, params in calls if m == "eth_sendRawTransaction"]
-    assert len(raw) == report["transactions"]
+    assert len(raw) == report["transactionCount"]
     for tx in raw:
         assert tx[0] >= 0xC0, "a typed (EIP-2718) transaction was sent; the besu profile sends legacy ones"
         fields = rlp.decode(tx)  # nonce, gasPrice, gas, to, value, data, v, r, s

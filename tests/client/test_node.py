@@ -29,3 +29,13 @@ def test_a_missing_binary_is_a_node_error(monkeypatch):
     monkeypatch.setenv("EBL_ANVIL", "/nonexistent/anvil")
     with pytest.raises(errors.NodeError, match="cannot run anvil"):
         AnvilNode().start()
+
+
+def test_a_state_file_serves_one_node_at_a_time(tmp_path):
+    state = tmp_path / "state.json"
+    with AnvilNode(state_file=state) as first:
+        with pytest.raises(errors.NodeError, match="is in use by a running node"):
+            AnvilNode(state_file=state, fresh=True).start()
+        assert Chain.connect(first.url).w3.eth.block_number == 0  # the first node is untouched
+    with AnvilNode(state_file=state):  # released when the first node stopped
+        pass
