@@ -61,7 +61,7 @@ class Bench:
         return used
 
     def now(self) -> int:
-        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        return self.chain.block_time()
 
     def timed(self, key: str, count: int, action: Callable[[int], object]) -> None:
         started = time.perf_counter()

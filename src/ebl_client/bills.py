@@ -188,7 +188,7 @@ class Bills(ContractFacade):
         token = parse_token_id(token_id)
         issued_block = int(self.chain.call(self.contract, "bill", token)[7])
         events = [self._title_event(log) for log in self._logs(token, issued_block, "latest")]
-        times = {b: int(self.chain.w3.eth.get_block(b)["timestamp"]) for b in sorted({e.block for e in events})}
+        times = {b: self.chain.block_time(b) for b in sorted({e.block for e in events})}
         return [replace(e, timestamp=times[e.block]) for e in events]
 
     def verify_document(self, token_id: int | str, document: dict[str, Any] | Path | str) -> bool:

@@ -220,6 +220,10 @@ class Chain:
         contract: Contract = self.w3.eth.contract(address=to_address(address), abi=artifacts.load(name).abi)
         return contract
 
+    def block_time(self, block: BlockIdentifier = "latest") -> int:
+        """The timestamp of `block` (default the latest): the chain's clock, which expiries are judged by."""
+        return int(self.w3.eth.get_block(block)["timestamp"])
+
     def has_code(self, address: str) -> bool:
         return len(self.w3.eth.get_code(to_address(address))) > 0
 

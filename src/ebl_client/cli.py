@@ -31,7 +31,7 @@ from .financing import Financings
 from .hashing import identifier_hash, new_salt
 from .models import Bill, CreditRecord, CreditVerification, Financing, Participant, Role, TitleEvent, jsonable, utc_time
 from .networks import PROFILES, profile
-from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode
+from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, default_state_file
 from .participants import Participants
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +68,7 @@ class Context:
 
     def now(self) -> int:
         """The chain's clock (latest block time): expiries are judged against it, not the laptop's."""
-        return int(self.chain().w3.eth.get_block("latest")["timestamp"])
+        return self.chain().block_time()
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -186,7 +186,7 @@ def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_lik
     import signal
 
     settings: Mapping[str, Any] = BESU_LIKE if besu_like else {}
-    state_file = state_file or (BESU_LIKE_STATE_FILE if besu_like else STATE_FILE)
+    state_file = state_file or default_state_file(besu_like)
     anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings).start()
     # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -53,7 +53,16 @@ from .financing import FINGERPRINT_KEY_ENV, Financings, fingerprint, fingerprint
 from .hashing import identifier_hash, new_salt
 from .models import Participant, Role, jsonable, utc_time
 from .networks import ANVIL, BESU, profile
-from .node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, StateLock, dev_keys, saved_block
+from .node import (
+    BESU_LIKE,
+    BESU_LIKE_STATE_FILE,
+    STATE_FILE,
+    AnvilNode,
+    StateLock,
+    default_state_file,
+    dev_keys,
+    saved_block,
+)
 from .participants import Participants
 
 T = TypeVar("T")
@@ -157,7 +166,6 @@ class Story:
         self.names: dict[str, str] = {s.address: MEMBERS[k].label for k, s in self.accounts.items()}
         self.names[self.admin.address] = "consortium admin"
         self.steps: list[dict[str, Any]] = []
-        self.report: dict[str, Any] = {}
 
     def address(self, handle: str) -> str:
         return self.accounts[handle].address
@@ -179,7 +187,7 @@ class Story:
         record["gasUsed"] = sum(t["gasUsed"] for t in record["transactions"])
         last = record["transactions"][-1]["block"] if receipts else None
         record["block"] = last
-        record["time"] = utc_time(int(self.chain.w3.eth.get_block(last)["timestamp"])) if last is not None else ""
+        record["time"] = utc_time(self.chain.block_time(last)) if last is not None else ""
         self.steps.append(record)
         self.progress.advance(self.task)
         mark = f"refused ({record['refused']})" if record["refused"] else "done"
@@ -207,7 +215,7 @@ class Story:
         raise DemoError(f"step {record['n']} ({title}) should have been refused with {expected.__name__}")
 
     def now(self) -> int:
-        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        return self.chain.block_time()
 
     # --- the story -----------------------------------------------------------------------------------
 
@@ -407,7 +415,7 @@ def run(options: Options, console: Console,
     While it runs the demo holds the state file's lock, so it refuses to start while `ebl node` serves
     that chain (and `ebl node` refuses to start on it meanwhile)."""
     started = time.monotonic()
-    state_file = options.state_file or (BESU_LIKE_STATE_FILE if options.besu_like else STATE_FILE)
+    state_file = options.state_file or default_state_file(options.besu_like)
     try:
         with ExitStack() as stack:
             if not options.rpc_url:

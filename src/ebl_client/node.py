@@ -66,6 +66,11 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def default_state_file(besu_like: bool = False) -> Path:
+    """Where `ebl node` and the demo keep the embedded chain: one file for each kind of chain."""
+    return BESU_LIKE_STATE_FILE if besu_like else STATE_FILE
+
+
 class StateLock:
     """An exclusive lock on `<state_file>.lock` (flock): held by a running AnvilNode with that state file
     and by the demo while it replaces the file. NodeError when another process (or node) holds it."""

@@ -162,7 +162,7 @@ def trade_finance_world(chain, admin, signers, suite, *, days: int = 90) -> dict
         registry.onboard(admin, p[name].address, role, "HK", sample_hash(i), institution)
 
     def now() -> int:
-        return int(chain.w3.eth.get_block("latest")["timestamp"])
+        return chain.block_time()
 
     credit = Credit.of(chain, suite)
     commitment = hashing.commit(hashing.load_json_file(samples.CREDIT_REPORT))

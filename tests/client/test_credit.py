@@ -23,7 +23,7 @@ def report():
 
 
 def now(chain):
-    return chain.w3.eth.get_block("latest")["timestamp"]
+    return chain.block_time()
 
 
 def test_cross_border_verification_story(credit, credit_parties, report, chain):

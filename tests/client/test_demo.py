@@ -175,19 +175,13 @@ def test_demo_refuses_bad_options_and_unreachable_nodes(tmp_path, capsys):
     assert not p["deployments"].exists() and not p["state"].exists()
 
 
-def test_demo_on_a_given_node_checks_its_chain_id_before_sending(anvil, tmp_path, capsys):
+def test_demo_on_a_given_node_checks_its_chain_id_before_sending(anvil, chain, tmp_path, capsys):
     p = paths(tmp_path)
-    height = anvil_height(anvil)
+    height = chain.w3.eth.block_number
     assert demo.main(["--rpc-url", anvil.url, "--chain-id", "1337", *demo_args(p)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: the node at {anvil.url} serves chain id 31337, expected 1337"]
-    assert anvil_height(anvil) == height and not p["deployments"].exists()
-
-
-def anvil_height(node):
-    from ebl_client.chain import Chain
-
-    return Chain.connect(node.url).w3.eth.block_number
+    assert chain.w3.eth.block_number == height and not p["deployments"].exists()
 
 
 # --- the besu profile, on Anvil started Besu-like ------------------------------------------------------
