@@ -1,14 +1,16 @@
 # The two commands: `make demo` (the end-to-end story on an embedded Anvil) and `make test`.
-# Each installs what it needs (Python venv from requirements/lock.txt, npm ci, the solc launcher)
-# and does nothing more when nothing changed.
+# Each installs what it needs (Python venv from requirements/lock.txt, npm ci, the solc launcher in
+# .solcx/ of this checkout) and does nothing more when nothing changed.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-ANVIL_DIR := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin
-export PATH := $(ANVIL_DIR):$(CURDIR)/$(BIN):$(PATH)
+FOUNDRY_BINS := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/node_modules/@foundry-rs/cast-linux-amd64/bin
+export PATH := $(CURDIR)/$(BIN):$(FOUNDRY_BINS):$(PATH)
+# py-solc-x and ape-solidity look for the compiler here: this checkout's own launcher, never ~/.solcx
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help setup demo test lint artifacts lock clean

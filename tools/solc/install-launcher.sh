@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs `solc-v<version>` into the py-solc-x folder (~/.solcx, or $SOLCX_BINARY_PATH) as a small
+# Installs `solc-v<version>` into this checkout's py-solc-x folder (.solcx/, or $SOLCX_BINARY_PATH) as a small
 # wrapper that runs this checkout's solc-js through tools/solc/solc-launcher.js. py-solc-x and
 # ape-solidity then find it as an installed native compiler. Rewrites the wrapper only when it changed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 module="$root/node_modules/solc"
 version=$(node -p "require('$module/package.json').version")
-dir=${SOLCX_BINARY_PATH:-$HOME/.solcx}
+dir=${SOLCX_BINARY_PATH:-$root/.solcx}
 target="$dir/solc-v$version"
 wanted=$(cat <<WRAPPER
 #!/bin/sh
