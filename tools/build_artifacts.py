@@ -1,4 +1,4 @@
-"""Compile contracts/ with the project's solc-js and write the client's artifacts (ABI + bytecode).
+"""Compile contracts/ with the project's solc-js and write the client's artifacts (ABI, bytecode, NatSpec).
 
 One command (`make artifacts`) regenerates src/ebl_client/artifacts/; tests/test_artifacts.py fails
 when the sources changed since, so the client never ships bytecode that differs from contracts/.
@@ -26,7 +26,8 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 200},
     "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "userdoc", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                    "evm.deployedBytecode.immutableReferences"]}},
 }
 
 
@@ -86,6 +87,11 @@ def build() -> list[str]:
                 "abi": data["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                # where the constructor writes immutables into the runtime code: masked when a client
+                # checks a deployed contract's code against this artifact
+                "immutableReferences": data["evm"]["deployedBytecode"].get("immutableReferences", {}),
+                # the NatSpec notices (functions, events, errors): the client's error messages
+                "userdoc": data.get("userdoc", {}),
             }
             (tmp_dir / f"{name}.json").write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")
             written.append(name)

@@ -28,7 +28,8 @@ interface IParticipantRegistry {
 
     /// @notice What the admin supplies to onboard one account.
     /// @param account the participant's signing account (or contract, for the escrow)
-    /// @param roles bitmask of the role constants (CARRIER | TRADER | ...)
+    /// @param roles bitmask of the role constants (CARRIER | TRADER | ...); ESCROW stands alone (a contract
+    /// that holds pledged bills is nothing else)
     /// @param jurisdiction ISO 3166-1 alpha-2 code in capitals, e.g. "HK", "CN"
     /// @param identifierHash keccak256 of a 32-byte salt and the legal identifier; never the identifier
     /// @param institution for a verifier officer, the financier it works for; otherwise the zero address
@@ -51,16 +52,27 @@ interface IParticipantRegistry {
     event ParticipantSuspended(address indexed account, bytes32 reasonHash);
     event ParticipantReinstated(address indexed account);
 
+    /// @notice The zero address is not a participant.
     error ZeroAddress();
+    /// @notice Account {account} is already onboarded.
     error AlreadyOnboarded(address account);
+    /// @notice Account {account} is not onboarded.
     error NotOnboarded(address account);
+    /// @notice Role bits {roles} are empty, undefined, or combine the escrow role with another role.
     error InvalidRoles(uint16 roles);
+    /// @notice Jurisdiction {jurisdiction} is not a two-letter ISO 3166-1 code.
     error InvalidJurisdiction(bytes2 jurisdiction);
+    /// @notice Account {account} needs a salted identifier hash.
     error EmptyIdentifierHash(address account);
+    /// @notice Verifier {account} must name the financier it works for.
     error InstitutionRequired(address account);
+    /// @notice Account {account} is not a verifier and cannot name institution {institution}.
     error UnexpectedInstitution(address account, address institution);
+    /// @notice Institution {institution} is not an active financier.
     error InvalidInstitution(address institution);
+    /// @notice Account {account} is already suspended.
     error AlreadySuspended(address account);
+    /// @notice Account {account} is not suspended.
     error NotSuspended(address account);
 
     /// @notice Onboards one account as an active participant. Admin only.

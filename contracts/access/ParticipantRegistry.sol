@@ -109,10 +109,13 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         if (p.status == Status.None) revert NotOnboarded(account);
     }
 
-    /// @dev Roles must be a non-empty subset of the defined bits; a verifier names the active financier
-    /// it works for, and nobody else names an institution.
+    /// @dev Roles must be a non-empty subset of the defined bits; ESCROW stands alone (the title registry lets
+    /// an escrow receive bills only by pledge, which a trader or financier role would bypass); a verifier
+    /// names the active financier it works for, and nobody else names an institution.
     function _checkRoles(address account, uint16 roles, address institution) private view {
-        if (roles == 0 || roles & ~Roles.ALL != 0) revert InvalidRoles(roles);
+        if (roles == 0 || roles & ~Roles.ALL != 0 || (roles & Roles.ESCROW != 0 && roles != Roles.ESCROW)) {
+            revert InvalidRoles(roles);
+        }
         if (roles & Roles.VERIFIER != 0) {
             if (institution == address(0)) revert InstitutionRequired(account);
             if (institution == account || !isActive(institution, Roles.FINANCIER)) {

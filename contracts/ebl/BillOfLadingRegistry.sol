@@ -6,25 +6,30 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
 import {Roles} from "../access/Roles.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IBillOfLadingRegistry} from "./IBillOfLadingRegistry.sol";
+import {IBillPledgeReceiver} from "./IBillPledgeReceiver.sol";
 
 /// @title Bill-of-lading title registry (see IBillOfLadingRegistry)
 /// @notice The admin (`DEFAULT_ADMIN_ROLE` of this contract, the consortium multisig in production) only
 /// pauses and unpauses; it cannot move a bill. Carriers and traders must be active in the participant
-/// registry, checked whenever a party gains something: issuing (`issue`, `amend`) needs an active CARRIER,
-/// and a bill may be received (as holder, beneficiary or nominee, also by `reject` or `rejectSurrender`)
-/// only by an active TRADER, FINANCIER (a pledgee bank) or ESCROW participant (the financing escrow holds
-/// pledged bills); its carrier receives it implicitly on a surrender. A party already in control is not re-checked when it acts: a
-/// suspended participant can receive nothing new but can still hand on, surrender or, as carrier, close
-/// what it holds, so a suspension never traps title to goods at sea (the admin's `pause` stops everything).
-/// @dev Lifecycle rules live in two places only: `_authorize` (pause, status, who may act, to-order only)
-/// checks every action on an existing bill before it changes anything, and `_update` (OpenZeppelin's
-/// ERC-721 choke point) is the only code that changes a holder, checking the recipient and emitting
-/// `Transfer`. The public ERC-721 transfer and approval functions revert.
+/// registry, checked whenever a party gains something: issuing, amending and switching to paper need an
+/// active CARRIER; a bill may be received (as holder, beneficiary or nominee) only by an active TRADER or
+/// FINANCIER (a pledgee bank); an ESCROW (the financing escrow) receives a bill only by `pledge`, which it
+/// accepts in the same transaction, or when a party it delivered the bill to rejects it; the carrier
+/// receives it implicitly on a surrender. A party already in control is not re-checked when it acts: a
+/// suspended participant can receive nothing new but can still hand on, surrender or, as carrier, accept
+/// or reject a surrender, so a suspension never traps title to goods at sea (the admin's `pause` stops
+/// everything). Voiding a bill (amend, switch to paper) needs an active carrier and a holder's surrender.
+/// @dev Lifecycle rules live in three places only: `_authorize` (pause, status, who may act, to-order only)
+/// checks every action on an existing bill before it changes anything; `_requireRecipient` decides who may
+/// receive, for every move, endorsement and restoration; and `_update` (OpenZeppelin's ERC-721 choke point)
+/// is the only code that changes a holder, keeping ERC-721 balances and emitting `Transfer`. The public
+/// ERC-721 transfer and approval functions revert.
 ///
-/// `balanceOf` reverts: keeping per-account counts costs a fresh storage slot (22,100 gas) for almost every
-/// new recipient, about 90,000 gas over one bill's life. Holders are found with `ownerOf`, the `Transfer`
-/// events or `TitleAction` history.
+/// ERC-721 read side: `balanceOf`, `ownerOf` (the holder of a live bill, the carrier while surrendered) and
+/// `Transfer` are the standard's; `IERC721Metadata` is not claimed (the document stays off chain, so there
+/// is no token URI to give; `name` and `symbol` answer).
 contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, Pausable {
     /// @dev One bill in five slots, keyed by token id; an action writes at most three of a bill's slots.
     /// slot 0 (every action reads it; holder moves and status changes write it):
@@ -56,9 +61,20 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         uint64 nomineeEpoch;
     }
 
+    /// @dev Who may receive a new position on a bill (holder, beneficiary, nominee): an active trader or a
+    /// financier (a pledgee bank, e.g. after a default). Never an escrow: a bill moved into the escrow
+    /// without a financing would be stuck there.
+    uint16 private constant _RECIPIENTS = Roles.TRADER | Roles.FINANCIER;
+    /// @dev A restoration (reject, rejectSurrender, an amendment's successor) returns a bill to a party that
+    /// held it, which may be an escrow that delivered it.
+    uint16 private constant _RESTORABLE = _RECIPIENTS | Roles.ESCROW;
+
     IParticipantRegistry private immutable _participants;
 
     mapping(uint256 tokenId => Record) private _records;
+
+    /// @dev ERC-721 balances: live bills per holder (surrendered bills count for the carrier holding them).
+    mapping(address holder => uint256) private _balances;
 
     /// @param participants the participant registry (carriers, traders, escrow)
     /// @param admin the account that may pause and unpause
@@ -91,7 +107,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
             r0.latestGeneration = generation;
         }
         tokenId = _offset(first, generation);
-        _mintBill(tokenId, generation, false, request);
+        _mintBill(tokenId, generation, 0, request);
         emit TitleAction(tokenId, Action.Issue, carrier, request.holder, request.beneficiary, remarkHash);
     }
 
@@ -104,6 +120,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         address beneficiary = r.beneficiary;
         if (to == from) revert SameParty(tokenId, to);
         if (r.straight && to != beneficiary) revert NotConsignee(tokenId, to);
+        _requireRecipient(to, _RECIPIENTS);
         r.previous = from;
         r.lastMove = Move.Holder;
         _update(to, tokenId, address(0));
@@ -118,7 +135,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         if (beneficiary != holder && beneficiary != address(0) && to != _nomineeOf(r)) {
             revert NotNominee(tokenId, to);
         }
-        _requireEligible(to);
+        _requireRecipient(to, _RECIPIENTS);
         if (to == beneficiary) revert SameParty(tokenId, to);
         _setBeneficiary(r, to);
         r.previous = beneficiary;
@@ -134,7 +151,8 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         address holder = r.holder;
         address beneficiary = _requireTitle(r, tokenId, holder);
         if (newHolder == holder) revert SameParty(tokenId, newHolder);
-        if (newBeneficiary != newHolder) _requireEligible(newBeneficiary);
+        _requireRecipient(newHolder, _RECIPIENTS);
+        if (newBeneficiary != newHolder) _requireRecipient(newBeneficiary, _RECIPIENTS);
         _setBeneficiary(r, newBeneficiary);
         r.previous = holder;
         r.lastMove = beneficiary == address(0) ? Move.OwnersFromBearer : Move.Owners;
@@ -150,6 +168,22 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         _setBeneficiary(r, address(0));
         r.lastMove = Move.None;
         emit TitleAction(tokenId, Action.BlankEndorse, holder, holder, address(0), remarkHash);
+    }
+
+    /// @inheritdoc IBillOfLadingRegistry
+    function pledge(uint256 tokenId, address escrow, bytes calldata data, bytes32 remarkHash) external {
+        Record storage r = _authorize(tokenId, Action.Pledge);
+        address pledgor = r.holder;
+        _requireTitle(r, tokenId, pledgor);
+        if (!_participants.isActive(escrow, Roles.ESCROW)) revert NotEscrow(escrow);
+        _setBeneficiary(r, escrow);
+        r.previous = pledgor;
+        r.lastMove = Move.None; // the escrow accepts below; there is nothing for it to reject
+        _update(escrow, tokenId, address(0));
+        emit TitleAction(tokenId, Action.Pledge, pledgor, escrow, escrow, remarkHash);
+        // Interaction last: the escrow opens the financing or reverts, undoing the pledge.
+        bytes4 accepted = IBillPledgeReceiver(escrow).onBillPledged(pledgor, tokenId, data);
+        if (accepted != IBillPledgeReceiver.onBillPledged.selector) revert PledgeRefused(escrow, tokenId);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
@@ -172,11 +206,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         Record storage r = _authorize(tokenId, Action.Nominate);
         if (nominee != address(0)) {
             if (nominee == msg.sender) revert SameParty(tokenId, nominee);
-            _requireEligible(nominee);
+            _requireRecipient(nominee, _RECIPIENTS);
         }
         r.nominee = nominee;
         r.nomineeEpoch = r.titleEpoch;
-        if (r.lastMove != Move.None) r.lastMove = Move.None;
+        // lastMove stays: a recipient may still reject the move it received (see `Move`)
         emit TitleAction(tokenId, Action.Nominate, msg.sender, r.holder, nominee, remarkHash);
     }
 
@@ -188,10 +222,13 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         r.lastMove = Move.None;
         if (move != Move.Holder) {
             address restored = move == Move.OwnersFromBearer ? address(0) : previous;
-            if (restored != address(0) && move == Move.Beneficiary) _requireEligible(restored);
+            if (restored != address(0) && move == Move.Beneficiary) _requireRecipient(restored, _RESTORABLE);
             _setBeneficiary(r, restored);
         }
-        if (move != Move.Beneficiary) _update(previous, tokenId, address(0));
+        if (move != Move.Beneficiary) {
+            _requireRecipient(previous, _RESTORABLE);
+            _update(previous, tokenId, address(0));
+        }
         emit TitleAction(tokenId, Action.Reject, msg.sender, r.holder, r.beneficiary, remarkHash);
     }
 
@@ -209,23 +246,30 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
     function rejectSurrender(uint256 tokenId, bytes32 remarkHash) external {
         Record storage r = _authorize(tokenId, Action.SurrenderRejected);
         address previous = r.previous;
+        _requireRecipient(previous, _RESTORABLE);
         r.status = Status.Issued;
         _update(previous, tokenId, address(0));
         emit TitleAction(tokenId, Action.SurrenderRejected, msg.sender, previous, r.beneficiary, remarkHash);
     }
 
     /// @inheritdoc IBillOfLadingRegistry
-    function amend(uint256 tokenId, bytes32 documentHash, bytes32 remarkHash) external returns (uint256 successor) {
+    function amend(uint256 tokenId, bytes32 transportDocumentReference, bytes32 documentHash, bytes32 remarkHash)
+        external
+        returns (uint256 successor)
+    {
         Record storage r = _authorize(tokenId, Action.Amend);
         address carrier = msg.sender;
         if (documentHash == bytes32(0)) revert EmptyDocumentHash();
+        uint32 generation = r.generation;
+        if (_tokenIdOf(carrier, transportDocumentReference, generation) != tokenId) {
+            revert ReferenceMismatch(tokenId, transportDocumentReference);
+        }
         address beneficiary = r.beneficiary;
         r.status = Status.Voided;
         _update(address(0), tokenId, address(0));
         emit TitleAction(tokenId, Action.Amend, carrier, carrier, beneficiary, remarkHash);
 
         // the successor is the next generation of the same reference; a live bill is always the latest one
-        uint32 generation = r.generation;
         uint256 first;
         unchecked {
             first = _offset(tokenId, 0 - uint96(generation));
@@ -233,12 +277,11 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         _records[first].latestGeneration = generation + 1;
         successor = _offset(tokenId, 1);
         address holder = r.previous; // the surrendering holder
-        // (the reference is implied by the id, so the request leaves it empty)
         _mintBill(
             successor,
             generation + 1,
-            true,
-            IssueRequest(bytes32(0), documentHash, holder, beneficiary, r.straight)
+            tokenId,
+            IssueRequest(transportDocumentReference, documentHash, holder, beneficiary, r.straight)
         );
         emit TitleAction(successor, Action.Issue, carrier, holder, beneficiary, remarkHash);
     }
@@ -304,9 +347,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
 
     // ------------------------------------------------------------------ ERC-721: movement only through the lifecycle
 
-    /// @notice Not supported: always reverts `BalanceNotTracked` (see the contract note).
-    function balanceOf(address) public pure override returns (uint256) {
-        revert BalanceNotTracked();
+    /// @notice The number of live bills `holder` controls (ERC-721); reverts `ERC721InvalidOwner` for zero.
+    function balanceOf(address holder) public view override returns (uint256) {
+        if (holder == address(0)) revert ERC721InvalidOwner(address(0));
+        return _balances[holder];
     }
 
     /// @notice Not supported: always reverts `ApprovalDisabled`; nobody but the holder acts on a bill.
@@ -319,9 +363,15 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         revert ApprovalDisabled();
     }
 
-    /// @inheritdoc ERC721
+    /// @notice ERC-165: ERC-721, AccessControl and this registry's interface; not `IERC721Metadata` (no URI).
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
+        if (interfaceId == type(IERC721Metadata).interfaceId) return false;
         return interfaceId == type(IBillOfLadingRegistry).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /// @inheritdoc IBillOfLadingRegistry
+    function paused() public view override(IBillOfLadingRegistry, Pausable) returns (bool) {
+        return super.paused();
     }
 
     /// @dev The holder of a live bill; zero for an unknown or ended (burned) one, so `ownerOf` reverts.
@@ -330,21 +380,22 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         return _isLive(r.status) ? r.holder : address(0);
     }
 
-    /// @dev The only code that changes a holder, and so the only one emitting `Transfer`. Callers set the
-    /// status the bill will have first. `Issued` (issue, moves, restorations): the recipient must be an
-    /// active participant; a zero recipient fails that check. Surrendered: the recipient is the bill's
-    /// carrier, received implicitly. Final (accept, amend, switch to paper): `to == 0`, the token is burned
-    /// and the record keeps its last holder. The public `transferFrom`/`safeTransferFrom` arrive with a non-zero `auth` and are refused;
-    /// lifecycle actions, already checked by `_authorize`, pass zero. There is no `onERC721Received` call:
-    /// every recipient is onboarded.
+    /// @dev The only code that changes a holder, and so the only one keeping balances and emitting `Transfer`.
+    /// Callers checked the action (`_authorize`) and the recipient (`_requireRecipient`) and set the status
+    /// the bill will have first. Live (issue, moves, restorations, a surrender to the carrier): the recipient
+    /// becomes holder. Final (accept, amend, switch to paper): `to == 0`, the token is burned and the record
+    /// keeps its last holder. The public `transferFrom`/`safeTransferFrom` arrive with a non-zero `auth` and
+    /// are refused; lifecycle actions pass zero. There is no `onERC721Received` call: every recipient is an
+    /// onboarded participant, and an escrow is called by `pledge`.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (auth != address(0)) revert TransferDisabled();
         Record storage r = _records[tokenId];
         from = r.holder;
-        Status status = r.status;
-        if (_isLive(status)) {
-            if (status == Status.Issued) _requireEligible(to);
-            r.holder = to;
+        if (_isLive(r.status)) r.holder = to;
+        unchecked {
+            // from holds this token, so its count is at least one; no count reaches 2**256
+            if (from != address(0)) _balances[from] -= 1;
+            if (to != address(0)) _balances[to] += 1;
         }
         emit Transfer(from, to, tokenId);
     }
@@ -352,21 +403,28 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
     // ------------------------------------------------------------------ lifecycle rules
 
     /// @dev Statuses (bit i = `Status(i)`) in which each action (byte i = `Action(i)`) is allowed:
-    /// Transfer .. Reject (1-8): Issued; SurrenderAccepted (9): SurrenderedForDelivery; SurrenderRejected
-    /// (10): either surrendered status; Amend (11): SurrenderedForAmendment; SwitchToPaper (12): Issued or
-    /// SurrenderedForAmendment. Issue (0) has no bill yet and is not checked here.
-    uint256 private constant _ALLOWED_STATUSES = 0x0A_08_0C_04_02_02_02_02_02_02_02_02_00;
+    /// Transfer .. Reject (1-8) and Pledge (13): Issued; SurrenderAccepted (9): SurrenderedForDelivery;
+    /// SurrenderRejected (10): either surrendered status; Amend (11) and SwitchToPaper (12):
+    /// SurrenderedForAmendment. Issue (0) has no bill yet and is not checked here. A test reads every cell
+    /// of this table back through the public functions (tests/contracts/test_bills.py, status matrix).
+    uint256 private constant _ALLOWED_STATUSES = 0x02_08_08_0C_04_02_02_02_02_02_02_02_02_00;
 
     /// @dev Actions refused on a straight bill (bit i = `Action(i)`): Endorse, TransferOwners, BlankEndorse,
-    /// Nominate.
-    uint256 private constant _ENDORSEMENTS = 1 << 2 | 1 << 3 | 1 << 4 | 1 << 7;
+    /// Nominate, Pledge.
+    uint256 private constant _ENDORSEMENTS = 1 << 2 | 1 << 3 | 1 << 4 | 1 << 7 | 1 << 13;
+
+    /// @dev The issuing carrier's actions: SurrenderAccepted, SurrenderRejected, Amend, SwitchToPaper.
+    uint256 private constant _CARRIER_ACTIONS = 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12;
+
+    /// @dev Carrier actions that void the bill and so need a carrier still active: Amend, SwitchToPaper.
+    uint256 private constant _VOIDING_ACTIONS = 1 << 11 | 1 << 12;
 
     /// @dev Every rule for acting on an existing bill, checked once per action before any effect: nothing
     /// happens while paused; the status must allow the action (`_ALLOWED_STATUSES`); the actor must be the
-    /// bill's carrier (SurrenderAccepted and later; for Amend, which issues, an active carrier), the
-    /// beneficiary (Nominate), the recipient of the last move (Reject) or else the holder; a straight bill
-    /// is never endorsed (`_ENDORSEMENTS`). Whether the actor is still active is not asked (see the
-    /// contract note); recipients are checked in `_update` and `_requireEligible`.
+    /// bill's carrier (`_CARRIER_ACTIONS`; an active carrier for the voiding ones), the beneficiary
+    /// (Nominate), the recipient of the last move (Reject) or else the holder; a straight bill is never
+    /// endorsed or pledged (`_ENDORSEMENTS`). Whether a holder or beneficiary is still active is not asked
+    /// (see the contract note); recipients are checked by `_requireRecipient`.
     function _authorize(uint256 tokenId, Action action) private view returns (Record storage r) {
         _requireNotPaused();
         r = _records[tokenId];
@@ -376,9 +434,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
             revert InvalidStatus(tokenId, status);
         }
         address actor = msg.sender;
-        if (uint256(action) >= uint256(Action.SurrenderAccepted)) {
+        uint256 bit = 1 << uint256(action);
+        if (_CARRIER_ACTIONS & bit != 0) {
             if (actor != _carrierOf(tokenId)) revert NotCarrier(tokenId, actor);
-            if (action == Action.Amend) _requireActiveCarrier(actor);
+            if (_VOIDING_ACTIONS & bit != 0) _requireActiveCarrier(actor);
             return r;
         }
         if (action == Action.Nominate) {
@@ -391,7 +450,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         } else if (actor != r.holder) {
             revert NotHolder(tokenId, actor);
         }
-        if (r.straight && _ENDORSEMENTS & (1 << uint256(action)) != 0) revert StraightBillNotEndorsable(tokenId);
+        if (r.straight && _ENDORSEMENTS & bit != 0) revert StraightBillNotEndorsable(tokenId);
     }
 
     /// @dev The holder holds title when it is the beneficiary or the bill is blank-endorsed (returns the
@@ -402,14 +461,10 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         // a straight bill's beneficiary is its consignee and is never zero
     }
 
-    function _requireEligible(address recipient) private view {
-        if (!_isEligible(recipient)) revert RecipientNotActive(recipient);
-    }
-
-    /// @dev An active trader, financier (a bank holding a pledged bill, e.g. after a default) or escrow
-    /// contract: one registry call.
-    function _isEligible(address account) private view returns (bool) {
-        return _participants.isActiveAny(account, Roles.TRADER | Roles.FINANCIER | Roles.ESCROW);
+    /// @dev Who may receive: an active participant holding one of `roles` (`_RECIPIENTS` for a new position,
+    /// `_RESTORABLE` for a restoration). One registry call; the zero address is never active.
+    function _requireRecipient(address recipient, uint16 roles) private view {
+        if (!_participants.isActiveAny(recipient, roles)) revert RecipientNotActive(recipient);
     }
 
     function _requireActiveCarrier(address account) private view {
@@ -418,25 +473,33 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
 
     // ------------------------------------------------------------------ effects
 
-    /// @dev Writes a new record and mints. The id's record is empty: `issue` checked generation 0, and a
-    /// later generation is free unless the 96-bit hashes of two of the carrier's references nearly collide,
-    /// in which case this reverts rather than overwrite. A fresh issue needs an eligible beneficiary; an
-    /// amendment keeps its predecessor's, which is zero for a bill endorsed in blank.
-    function _mintBill(uint256 tokenId, uint32 generation, bool amendment, IssueRequest memory request) private {
+    /// @dev Writes a new record, mints and emits `BillIssued`. The id's record is empty: `issue` checked
+    /// generation 0, and a later generation is free unless the 96-bit hashes of two of the carrier's
+    /// references nearly collide, in which case this reverts rather than overwrite. A fresh issue needs
+    /// recipients for a new position; an amendment (`predecessor` non-zero) restores its predecessor's
+    /// parties, the beneficiary being zero for a bill endorsed in blank.
+    function _mintBill(uint256 tokenId, uint32 generation, uint256 predecessor, IssueRequest memory request)
+        private
+    {
         address holder = request.holder;
         address beneficiary = request.beneficiary;
-        if (beneficiary != holder && !(amendment && beneficiary == address(0))) _requireEligible(beneficiary);
+        uint16 roles = predecessor == 0 ? _RECIPIENTS : _RESTORABLE;
+        _requireRecipient(holder, roles);
+        if (beneficiary != holder && !(predecessor != 0 && beneficiary == address(0))) {
+            _requireRecipient(beneficiary, roles);
+        }
         Record storage r = _records[tokenId];
         Status status = r.status;
         if (status != Status.None) revert InvalidStatus(tokenId, status);
         r.status = Status.Issued;
         if (request.straight) r.straight = true;
-        if (amendment) r.amendment = true;
+        if (predecessor != 0) r.amendment = true;
         if (generation != 0) r.generation = generation;
         r.beneficiary = beneficiary;
         r.issuedBlock = uint40(block.number);
         r.documentHash = request.documentHash;
         _update(holder, tokenId, address(0));
+        emit BillIssued(tokenId, request.transportDocumentReference, request.documentHash, request.straight, predecessor);
     }
 
     /// @dev Moves the bill to its carrier; remembers the surrendering holder for `rejectSurrender`/`amend`.

@@ -12,6 +12,9 @@ pragma solidity ^0.8.28;
 /// owner, endorsee); a `nominee` (the beneficiary's choice of next beneficiary, TradeTrust style). A
 /// straight bill names its consignee as the beneficiary for the bill's whole life; a to-order bill whose
 /// beneficiary is zero is blank-endorsed (a bearer bill: possession is title).
+///
+/// Read side: a compliant ERC-721 (`balanceOf`, `ownerOf`, `Transfer`), so explorers, wallets and custody
+/// tools read bills with standard calls; movement happens only through the lifecycle functions below.
 interface IBillOfLadingRegistry {
     /// @notice Status of a bill. `None`: never issued. `Issued`: live and movable. The two surrendered
     /// states are live but frozen until the carrier answers. `Accomplished` (goods delivered) and `Voided`
@@ -30,7 +33,7 @@ interface IBillOfLadingRegistry {
     /// TRANSFER in one step. BlankEndorse: BLANK_ENDORSE. SurrenderForDelivery / SurrenderForAmendment: the
     /// DCSA codes of the same name. Nominate: TradeTrust nomination (no DCSA code). Reject: the recipient
     /// refuses the last move. SurrenderAccepted / SurrenderRejected: DCSA SACC / SREJ. Amend: the carrier
-    /// voids the bill and re-issues it with the amended document. SwitchToPaper: DCSA surrender reason SWTP.
+    /// voids the bill and re-issues it with the amended document.
     enum Action {
         Issue,
         Transfer,
@@ -44,11 +47,13 @@ interface IBillOfLadingRegistry {
         SurrenderAccepted,
         SurrenderRejected,
         Amend,
-        SwitchToPaper
+        SwitchToPaper,
+        Pledge
     }
 
-    /// @notice What the most recent action changed, while its recipient may still reject it. Any other
-    /// action closes the window (`None`). `OwnersFromBearer`: holder and beneficiary moved from a
+    /// @notice What the most recent move changed, while its recipient may still reject it. The next action
+    /// on the bill closes the window (`None`), except a nomination: the beneficiary's nomination changes
+    /// nothing the recipient received, so it cannot take the recipient's right to reject. `OwnersFromBearer`: holder and beneficiary moved from a
     /// blank-endorsed bill, so a rejection restores the blank endorsement.
     enum Move {
         None,
@@ -124,27 +129,69 @@ interface IBillOfLadingRegistry {
         bytes32 remarkHash
     );
 
+    /// @notice The document a bill carries: emitted when a bill is issued and when an amendment re-issues
+    /// it, so the chain of title, the reference and the document binding are all readable from events
+    /// (a bill issued through a multisig included).
+    /// @param tokenId the new bill
+    /// @param transportDocumentReference the carrier's reference, right-padded with zeros
+    /// @param documentHash SHA-256 of the canonical transport document
+    /// @param straight true for a straight (non-negotiable) bill
+    /// @param predecessor the bill this one amends (0 for a first issue)
+    event BillIssued(
+        uint256 indexed tokenId,
+        bytes32 indexed transportDocumentReference,
+        bytes32 documentHash,
+        bool straight,
+        uint256 predecessor
+    );
+
+    /// @notice The zero address is not a participant.
     error ZeroAddress();
+    /// @notice Plain ERC-721 transfers are disabled: use the lifecycle actions (ebl bill transfer/endorse/...).
     error TransferDisabled();
+    /// @notice Approvals are disabled: only the holder acts on a bill.
     error ApprovalDisabled();
-    error BalanceNotTracked();
+    /// @notice The transport document reference is empty.
     error EmptyReference();
+    /// @notice The document hash is empty.
     error EmptyDocumentHash();
+    /// @notice {account} is not an active carrier.
     error CarrierNotActive(address account);
+    /// @notice {recipient} cannot receive a bill: it must be an active trader or financier (an escrow
+    /// receives bills only by pledge).
     error RecipientNotActive(address recipient);
+    /// @notice Carrier {carrier} already has a live bill for reference {transportDocumentReference}.
     error BillAlreadyIssued(address carrier, bytes32 transportDocumentReference);
+    /// @notice Bill {tokenId} is {status}: this action is not allowed now.
     error InvalidStatus(uint256 tokenId, Status status);
+    /// @notice {caller} is not the holder of bill {tokenId}.
     error NotHolder(uint256 tokenId, address caller);
+    /// @notice {caller} is not the beneficiary of bill {tokenId}.
     error NotBeneficiary(uint256 tokenId, address caller);
+    /// @notice {caller} is not the issuing carrier of bill {tokenId}.
     error NotCarrier(uint256 tokenId, address caller);
+    /// @notice Bill {tokenId} has no move to reject (only the very next action may reject).
     error NothingToReject(uint256 tokenId);
+    /// @notice {caller} did not receive the last move of bill {tokenId}.
     error NotLastRecipient(uint256 tokenId, address caller);
+    /// @notice Bill {tokenId} is a straight bill and cannot be endorsed or pledged.
     error StraightBillNotEndorsable(uint256 tokenId);
+    /// @notice Straight bill {tokenId} moves only to its consignee, not {recipient}.
     error NotConsignee(uint256 tokenId, address recipient);
+    /// @notice {endorsee} is not the beneficiary's nominee for bill {tokenId}.
     error NotNominee(uint256 tokenId, address endorsee);
+    /// @notice Holder {holder} of bill {tokenId} does not hold title (it is not the beneficiary).
     error HolderWithoutTitle(uint256 tokenId, address holder);
+    /// @notice Bill {tokenId} is already endorsed in blank.
     error AlreadyBlankEndorsed(uint256 tokenId);
+    /// @notice {party} already holds that position on bill {tokenId}.
     error SameParty(uint256 tokenId, address party);
+    /// @notice Reference {transportDocumentReference} is not the reference of bill {tokenId}.
+    error ReferenceMismatch(uint256 tokenId, bytes32 transportDocumentReference);
+    /// @notice {escrow} is not an active escrow and cannot take a pledge.
+    error NotEscrow(address escrow);
+    /// @notice Escrow {escrow} did not accept the pledge of bill {tokenId}.
+    error PledgeRefused(address escrow, uint256 tokenId);
 
     /// @notice Issues a bill to its first holder and beneficiary. Caller: an active carrier.
     /// @dev Token id = `((h + generation) mod 2**96) << 160 | carrier`, `h` the low 96 bits of
@@ -153,7 +200,7 @@ interface IBillOfLadingRegistry {
     /// is the first bill for the reference; an amendment's successor and a re-use take the next generation.
     /// A reference may be re-used once its latest bill is accomplished; after a switch to paper it may not
     /// (the paper original now carries title), and after an amendment the successor is live.
-    /// Emits `Transfer(0, holder, tokenId)` and `TitleAction(Issue)`.
+    /// Emits `Transfer(0, holder, tokenId)`, `TitleAction(Issue)` and `BillIssued`.
     /// @param request the bill (see `IssueRequest`); holder and beneficiary must be active participants
     /// @param remarkHash hash of an off-chain remark; zero allowed
     /// @return tokenId the new token
@@ -187,8 +234,19 @@ interface IBillOfLadingRegistry {
     /// @notice The recipient of the last move refuses it: the previous holder and/or beneficiary is
     /// restored, and must still be active (a restoration is a receipt). Caller: the new holder if the last
     /// move changed the holder, else the new beneficiary; only as the very next action on the bill (any
-    /// other action closes the window). A nomination made before the move does not revive.
+    /// other action but a nomination closes the window). A nomination made before the move does not revive.
     function reject(uint256 tokenId, bytes32 remarkHash) external;
+
+    /// @notice Pledges the bill into a financing escrow in one transaction: the escrow becomes holder and
+    /// beneficiary, then its `onBillPledged(pledgor, tokenId, data)` hook is called and must accept (return
+    /// its selector); any refusal reverts the whole pledge, so a bill is never left in an escrow without a
+    /// financing. Caller: the holder of a live to-order bill who holds title. `escrow` must be an active
+    /// ESCROW participant: an escrow receives bills only this way (and by restoration, when a party it
+    /// delivered a bill to rejects it). The pledge cannot be rejected (the escrow accepted it). Emits
+    /// `Transfer`, `TitleAction(Pledge)`.
+    /// @param escrow the financing escrow
+    /// @param data passed to the escrow's hook unchanged (for the financing escrow: the financing request)
+    function pledge(uint256 tokenId, address escrow, bytes calldata data, bytes32 remarkHash) external;
 
     /// @notice Surrenders the bill to its carrier for delivery of the goods; the carrier becomes holder and
     /// nothing moves until it accepts or rejects. Caller: the holder, who must hold title.
@@ -210,14 +268,19 @@ interface IBillOfLadingRegistry {
     /// amended document goes to the surrendering holder and the same beneficiary, as the next generation
     /// of the same reference; the two are linked (`predecessor`/`successor`) and `tokenOf` resolves to the
     /// successor. Caller: the issuing carrier, while active. Emits `TitleAction(Amend)` for the bill and
-    /// `TitleAction(Issue)` for the successor.
+    /// `TitleAction(Issue)` and `BillIssued` for the successor.
+    /// @param transportDocumentReference the bill's reference (an amendment keeps it); checked against the
+    /// token id, and carried by the successor's `BillIssued` event
     /// @param documentHash SHA-256 of the amended canonical transport document
     /// @return successor the token id of the amended bill
-    function amend(uint256 tokenId, bytes32 documentHash, bytes32 remarkHash) external returns (uint256 successor);
+    function amend(uint256 tokenId, bytes32 transportDocumentReference, bytes32 documentHash, bytes32 remarkHash)
+        external
+        returns (uint256 successor);
 
     /// @notice Voids the bill because the carrier issues a paper original instead; its reference cannot be
-    /// issued electronically again. Caller: the issuing carrier, on an issued bill or one surrendered for
-    /// amendment.
+    /// issued electronically again. Only after the holder surrendered the bill for amendment (DCSA models a
+    /// switch to paper as an amendment with reason SWTP): a carrier can never void a bill its holder still
+    /// controls, e.g. one pledged in a financing. Caller: the issuing carrier, while an active carrier.
     /// @param reasonHash hash of the off-chain reason (the holder's request, the paper bill's number)
     function switchToPaper(uint256 tokenId, bytes32 reasonHash) external;
 
@@ -226,6 +289,9 @@ interface IBillOfLadingRegistry {
 
     /// @notice Resumes after `pause`. Caller: the admin.
     function unpause() external;
+
+    /// @notice True while the admin has paused the registry (the financing escrow stops with it).
+    function paused() external view returns (bool);
 
     /// @notice Everything about one bill; reverts `ERC721NonexistentToken` for an unknown id.
     function bill(uint256 tokenId) external view returns (Bill memory);

@@ -5,37 +5,47 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
 import {Roles} from "../access/Roles.sol";
 import {IBillOfLadingRegistry} from "../ebl/IBillOfLadingRegistry.sol";
+import {IBillPledgeReceiver} from "../ebl/IBillPledgeReceiver.sol";
 import {ICreditHashRegistry} from "../credit/ICreditHashRegistry.sol";
 import {IFinancingEscrow} from "./IFinancingEscrow.sol";
 
 /// @title Financing escrow (see IFinancingEscrow)
-/// @notice The admin (`DEFAULT_ADMIN_ROLE`, the consortium multisig in production) only maintains the
-/// settlement-token allowlist; it cannot move a bill or money. The escrow contract must be onboarded in the
-/// participant registry with the ESCROW role to receive bills.
+/// @notice The admin (`DEFAULT_ADMIN_ROLE`, the consortium multisig in production) maintains the
+/// settlement-token allowlist, the minimum tenor and the reservation period, releases disputed invoice
+/// reservations and pauses; it cannot move a bill or money. The escrow contract must be onboarded in the
+/// participant registry with the ESCROW role (and nothing else) to take pledges.
 /// @dev Every state-changing function is `nonReentrant` and changes its records before any external call
-/// that can move value; `repay` checks after the pull that the escrow received exactly what it credited.
-/// Money is pushed only at `fund` (financier to exporter, both named by the financing) and `withdraw`
-/// (to the caller); everything owed to a financier waits in `_withdrawable` (pull payment). No loops.
-contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
+/// that can move value or a bill; `fund` and `repay` check balances after the transfer, so the escrow never
+/// credits more than arrived. Money is pushed only at `fund` (financier to exporter, both named by the
+/// financing) and `withdraw` (to the caller); everything owed to a financier waits in `_withdrawable`
+/// (pull payment). No loops.
+contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
+
+    /// @dev Upper bound of `minTenor` and `reservationPeriod`.
+    uint40 private constant _MAX_SETTING = 365 days;
 
     IParticipantRegistry private immutable _participants;
     IBillOfLadingRegistry private immutable _bills;
     ICreditHashRegistry private immutable _credit;
     uint40 private immutable _gracePeriod;
 
-    /// @dev Storage: one `Financing` per id (six slots, see the struct), one `Offer` slot per
-    /// (financing, financier), one slot per bill for its latest financing, one per fingerprint, one per
-    /// (account, token) owed and one per token for the total owed. `_financingCount` is the last id.
+    /// @dev Storage: the two settings share a slot; one `Financing` per id (six slots, see the struct), one
+    /// `Offer` slot per (financing, financier), one slot per bill for its latest financing, one `Reservation`
+    /// slot per fingerprint, one per (account, token) owed and one per token for the total owed.
+    /// `_financingCount` is the last id.
+    uint40 private _minTenor;
+    uint40 private _reservationPeriod;
     uint256 private _financingCount;
     mapping(uint256 financingId => Financing) private _financings;
     mapping(uint256 financingId => mapping(address financier => Offer)) private _offers;
     mapping(uint256 tokenId => uint256 financingId) private _latest;
-    mapping(bytes32 invoiceFingerprint => FingerprintStatus) private _fingerprints;
+    mapping(bytes32 invoiceFingerprint => Reservation) private _fingerprints;
     mapping(address account => mapping(address token => uint256)) private _withdrawable;
     mapping(address token => uint256) private _owed;
     mapping(address token => bool) private _allowedTokens;
@@ -43,14 +53,18 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     /// @param participants the participant registry (traders, financiers)
     /// @param bills the bill-of-lading title registry
     /// @param credit the credit-hash registry consulted before funding
+    /// @param admin the account that maintains the settings and may pause
     /// @param gracePeriod_ seconds after maturity before a financier may claim the bill
-    /// @param admin the account that maintains the settlement-token allowlist
+    /// @param minTenor_ the shortest tenor of a request or offer, in seconds (at most 365 days)
+    /// @param reservationPeriod_ how long a request reserves its invoice fingerprint (one to 365 days)
     constructor(
         IParticipantRegistry participants,
         IBillOfLadingRegistry bills,
         ICreditHashRegistry credit,
+        address admin,
         uint40 gracePeriod_,
-        address admin
+        uint40 minTenor_,
+        uint40 reservationPeriod_
     ) {
         if (
             address(participants) == address(0) || address(bills) == address(0) || address(credit) == address(0)
@@ -61,6 +75,15 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         _credit = credit;
         _gracePeriod = gracePeriod_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setMinTenor(minTenor_);
+        _setReservationPeriod(reservationPeriod_);
+    }
+
+    /// @dev Every state change stops while the escrow or the title registry is paused.
+    modifier whenActive() {
+        _requireNotPaused();
+        if (_bills.paused()) revert TitleRegistryPaused();
+        _;
     }
 
     // ------------------------------------------------------------------ admin
@@ -72,17 +95,56 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         emit TokenAllowed(token, allowed);
     }
 
+    /// @inheritdoc IFinancingEscrow
+    function setMinTenor(uint40 minTenor_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMinTenor(minTenor_);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function setReservationPeriod(uint40 reservationPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setReservationPeriod(reservationPeriod_);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function releaseReservation(bytes32 invoiceFingerprint, bytes32 reasonHash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Reservation storage r = _fingerprints[invoiceFingerprint];
+        FingerprintStatus status = r.status;
+        if (status == FingerprintStatus.Financed) revert DuplicateFinancing(invoiceFingerprint);
+        if (status != FingerprintStatus.Reserved) revert NotReserved(invoiceFingerprint);
+        uint256 financingId = r.financingId;
+        delete _fingerprints[invoiceFingerprint];
+        emit ReservationReleased(invoiceFingerprint, financingId, reasonHash);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
     // ------------------------------------------------------------------ before funding
 
     /// @inheritdoc IFinancingEscrow
-    function request(FinancingRequest calldata terms) external nonReentrant returns (uint256 financingId) {
-        _checkRequest(terms);
-        uint256 tokenId = terms.tokenId;
-        _checkPledge(tokenId);
+    function onBillPledged(address pledgor, uint256 tokenId, bytes calldata data)
+        external
+        nonReentrant
+        whenActive
+        returns (bytes4)
+    {
+        // Only the title registry pledges, and only after making this escrow holder and beneficiary of a
+        // live to-order bill its holder had title to; a bill the escrow already held cannot be pledged (the
+        // escrow never pledges), so no other financing has custody of it.
+        if (msg.sender != address(_bills)) revert NotTitleRegistry(msg.sender);
+        FinancingRequest memory terms = abi.decode(data, (FinancingRequest));
+        _checkRequest(pledgor, terms);
 
-        financingId = ++_financingCount;
+        uint256 financingId = ++_financingCount;
         Financing storage f = _financings[financingId];
-        f.exporter = msg.sender;
+        f.exporter = pledgor;
         f.state = State.Requested;
         f.maturity = terms.maturity;
         f.importer = terms.importer;
@@ -91,39 +153,59 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         f.tokenId = tokenId;
         f.invoiceFingerprint = terms.invoiceFingerprint;
         _latest[tokenId] = financingId;
-        _fingerprints[terms.invoiceFingerprint] = FingerprintStatus.Reserved;
+        uint40 reservedUntil = _reserve(terms.invoiceFingerprint, financingId);
         emit Requested(
             financingId,
             tokenId,
-            msg.sender,
+            pledgor,
             terms.importer,
             terms.token,
             terms.amount,
             terms.maturity,
-            terms.invoiceFingerprint
+            terms.invoiceFingerprint,
+            reservedUntil
         );
+        return IBillPledgeReceiver.onBillPledged.selector;
     }
 
     /// @inheritdoc IFinancingEscrow
-    function offer(uint256 financingId, uint96 principal, uint96 fee, uint40 maturity) external nonReentrant {
+    function offer(uint256 financingId, uint96 principal, uint96 fee, uint40 maturity)
+        external
+        nonReentrant
+        whenActive
+    {
         Financing storage f = _existing(financingId);
         address financier = msg.sender;
         if (!_participants.isActive(financier, Roles.FINANCIER)) revert FinancierNotActive(financier);
         _requireState(f, financingId, State.Requested);
+        if (financier == f.exporter) revert SelfFinancing(financingId);
         if (principal == 0) revert ZeroAmount();
         if (uint256(principal) + fee > type(uint96).max) revert AmountTooLarge(uint256(principal) + fee);
-        if (maturity <= block.timestamp) revert InvalidMaturity(maturity);
+        _requireTenor(maturity);
         _offers[financingId][financier] = Offer(principal, fee, maturity);
         emit Offered(financingId, financier, principal, fee, maturity);
     }
 
     /// @inheritdoc IFinancingEscrow
-    function accept(uint256 financingId, address financier) external nonReentrant {
+    function withdrawOffer(uint256 financingId) external nonReentrant whenActive {
+        Financing storage f = _existing(financingId);
+        _requireState(f, financingId, State.Requested);
+        address financier = msg.sender;
+        if (_offers[financingId][financier].principal == 0) revert OfferNotFound(financingId, financier);
+        delete _offers[financingId][financier];
+        emit OfferWithdrawn(financingId, financier);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function accept(uint256 financingId, address financier, Offer calldata terms) external nonReentrant whenActive {
         Financing storage f = _existing(financingId);
         _requireExporter(f, financingId);
         _requireState(f, financingId, State.Requested);
         Offer memory o = _offers[financingId][financier];
         if (o.principal == 0) revert OfferNotFound(financingId, financier);
+        if (o.principal != terms.principal || o.fee != terms.fee || o.maturity != terms.maturity) {
+            revert OfferChanged(financingId, financier, o.principal, o.fee, o.maturity);
+        }
         if (o.maturity <= block.timestamp) revert MaturityPassed(financingId, o.maturity);
         f.state = State.Accepted;
         f.maturity = o.maturity;
@@ -134,21 +216,24 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IFinancingEscrow
-    function cancel(uint256 financingId) external nonReentrant {
+    function cancel(uint256 financingId) external nonReentrant whenActive {
         Financing storage f = _existing(financingId);
         _requireExporter(f, financingId);
         State state = f.state;
         if (state != State.Requested && state != State.Accepted) revert WrongState(financingId, state);
         f.state = State.Cancelled;
-        delete _fingerprints[f.invoiceFingerprint];
-        emit Cancelled(financingId, f.exporter);
-        _deliver(f, financingId, f.exporter);
+        bytes32 fingerprint = f.invoiceFingerprint;
+        if (_holdsReservation(fingerprint, financingId)) delete _fingerprints[fingerprint];
+        address exporter = f.exporter;
+        bool delivered = _tryDeliver(f, financingId, exporter);
+        // slither-disable-next-line reentrancy-events (nonReentrant; the event reports the delivery's outcome)
+        emit Cancelled(financingId, exporter, delivered);
     }
 
     // ------------------------------------------------------------------ funding and repayment
 
     /// @inheritdoc IFinancingEscrow
-    function fund(uint256 financingId) external nonReentrant {
+    function fund(uint256 financingId) external nonReentrant whenActive {
         _fund(financingId, _fundable(financingId));
     }
 
@@ -156,6 +241,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     function fundWithPermit(uint256 financingId, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         nonReentrant
+        whenActive
     {
         Financing storage f = _fundable(financingId);
         // a front-runner may have used the permit already: the allowance is what counts
@@ -164,7 +250,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IFinancingEscrow
-    function repay(uint256 financingId, uint96 amount) external nonReentrant {
+    function repay(uint256 financingId, uint96 amount) external nonReentrant whenActive {
         if (amount == 0) revert ZeroAmount();
         Financing storage f = _existing(financingId);
         _requireState(f, financingId, State.Funded);
@@ -181,11 +267,15 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
 
         _pullExactly(token, paid);
         emit Repaid(financingId, msg.sender, paid, open - paid);
-        if (full) _release(f, financingId);
+        if (full) {
+            address importer = f.importer;
+            bool delivered = _tryDeliver(f, financingId, importer);
+            emit Released(financingId, importer, delivered);
+        }
     }
 
     /// @inheritdoc IFinancingEscrow
-    function withdraw(address token) external nonReentrant {
+    function withdraw(address token) external nonReentrant whenActive {
         address account = msg.sender;
         uint256 amount = _withdrawable[account][token];
         if (amount == 0) revert NothingToWithdraw(account, token);
@@ -198,7 +288,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
     // ------------------------------------------------------------------ default and bill custody
 
     /// @inheritdoc IFinancingEscrow
-    function claim(uint256 financingId) external nonReentrant {
+    function claim(uint256 financingId) external nonReentrant whenActive {
         Financing storage f = _existing(financingId);
         address financier = f.financier;
         if (msg.sender != financier) revert NotAcceptedFinancier(financingId, msg.sender);
@@ -206,12 +296,13 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         uint256 claimableAfter = uint256(f.maturity) + _gracePeriod;
         if (block.timestamp <= claimableAfter) revert NotMatured(claimableAfter);
         f.state = State.Defaulted;
-        emit Claimed(financingId, financier, f.repaid);
-        _deliver(f, financingId, financier);
+        bool delivered = _tryDeliver(f, financingId, financier);
+        // slither-disable-next-line reentrancy-events (nonReentrant; the event reports the delivery's outcome)
+        emit Claimed(financingId, financier, f.repaid, delivered);
     }
 
     /// @inheritdoc IFinancingEscrow
-    function redeliver(uint256 financingId) external nonReentrant {
+    function redeliver(uint256 financingId) external nonReentrant whenActive {
         Financing storage f = _existing(financingId);
         State state = f.state;
         address to;
@@ -220,23 +311,10 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         else if (state == State.Cancelled) to = f.exporter;
         else revert WrongState(financingId, state);
         if (_custody(f.tokenId) != financingId) revert NothingToRedeliver(financingId);
+        f.delivered = true;
         emit Redelivered(financingId, to);
-        _deliver(f, financingId, to);
-    }
-
-    /// @inheritdoc IFinancingEscrow
-    function reclaim(uint256 tokenId) external nonReentrant {
-        uint256 held = _custody(tokenId);
-        if (held != 0) revert BillAlreadyPledged(tokenId, held);
-        IBillOfLadingRegistry.Bill memory b = _bills.bill(tokenId);
-        IBillOfLadingRegistry.Move move = b.lastMove;
-        address recipient = move == IBillOfLadingRegistry.Move.Beneficiary ? b.beneficiary : b.holder;
-        if (
-            b.status != IBillOfLadingRegistry.Status.Issued || move == IBillOfLadingRegistry.Move.None
-                || recipient != address(this) || b.previousParty != msg.sender
-        ) revert NothingToReclaim(tokenId, msg.sender);
-        emit Reclaimed(tokenId, msg.sender);
-        _bills.reject(tokenId, bytes32(0));
+        // unlike the first delivery, a refusal here reverts: the caller asked for exactly this move
+        _bills.transferOwners(f.tokenId, to, to, bytes32(financingId));
     }
 
     // ------------------------------------------------------------------ views
@@ -271,6 +349,14 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IFinancingEscrow
     function fingerprintStatus(bytes32 invoiceFingerprint) external view returns (FingerprintStatus) {
+        Reservation storage r = _fingerprints[invoiceFingerprint];
+        FingerprintStatus status = r.status;
+        if (status == FingerprintStatus.Reserved && block.timestamp >= r.reservedUntil) return FingerprintStatus.None;
+        return status;
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function reservation(bytes32 invoiceFingerprint) external view returns (Reservation memory) {
         return _fingerprints[invoiceFingerprint];
     }
 
@@ -299,18 +385,44 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         return _gracePeriod;
     }
 
+    /// @inheritdoc IFinancingEscrow
+    function minTenor() external view returns (uint40) {
+        return _minTenor;
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function reservationPeriod() external view returns (uint40) {
+        return _reservationPeriod;
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function participantRegistry() external view returns (address) {
+        return address(_participants);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function titleRegistry() external view returns (address) {
+        return address(_bills);
+    }
+
+    /// @inheritdoc IFinancingEscrow
+    function creditRegistry() external view returns (address) {
+        return address(_credit);
+    }
+
     /// @inheritdoc AccessControl
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(IFinancingEscrow).interfaceId || super.supportsInterface(interfaceId);
+        return interfaceId == type(IFinancingEscrow).interfaceId
+            || interfaceId == type(IBillPledgeReceiver).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------ internals
 
     /// @dev The financing for which the escrow holds, or must get back, `tokenId`: its latest financing while
     /// open; once final, until the bill has been delivered; after delivery, again if the bill is back in the
-    /// escrow through a rejection (the recipient's `reject` leaves `lastMove` None; a fresh move into the
-    /// escrow leaves it non-None and is not the old financing's). Only the final-and-delivered case reads
-    /// the title registry.
+    /// escrow through a rejection (the recipient's `reject` leaves `lastMove` None; a later pledge makes a
+    /// newer financing the latest before anyone can ask). Only the final-and-delivered case reads the title
+    /// registry.
     function _custody(uint256 tokenId) private view returns (uint256 financingId) {
         financingId = _latest[tokenId];
         if (financingId == 0) return 0;
@@ -323,59 +435,77 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         ) return 0;
     }
 
-    /// @dev The parties and terms of a request: caller and importer active traders, distinct; allowlisted
-    /// token; non-zero amount; future maturity; a fingerprint neither reserved nor financed.
-    function _checkRequest(FinancingRequest calldata terms) private view {
-        address exporter = msg.sender;
+    /// @dev The parties and terms of a request: exporter and importer active traders, distinct; allowlisted
+    /// token; non-zero amount; maturity at least the minimum tenor away; a non-zero fingerprint.
+    function _checkRequest(address exporter, FinancingRequest memory terms) private view {
         address importer = terms.importer;
         if (!_participants.isActive(exporter, Roles.TRADER)) revert TraderNotActive(exporter);
         if (importer == exporter) revert InvalidImporter(importer);
         if (!_participants.isActive(importer, Roles.TRADER)) revert TraderNotActive(importer);
         if (!_allowedTokens[terms.token]) revert NotAllowedToken(terms.token);
         if (terms.amount == 0) revert ZeroAmount();
-        if (terms.maturity <= block.timestamp) revert InvalidMaturity(terms.maturity);
-        bytes32 fingerprint = terms.invoiceFingerprint;
-        if (fingerprint == bytes32(0)) revert EmptyFingerprint();
-        if (_fingerprints[fingerprint] != FingerprintStatus.None) revert DuplicateFinancing(fingerprint);
+        _requireTenor(terms.maturity);
+        if (terms.invoiceFingerprint == bytes32(0)) revert EmptyFingerprint();
     }
 
-    /// @dev The pledge: no financing has custody of the bill, and the caller's move into the escrow
-    /// (`transferOwners` to the escrow as holder and beneficiary of a live to-order bill) is the bill's last
-    /// action. A straight bill cannot arrive that way; `straight` is checked anyway.
-    function _checkPledge(uint256 tokenId) private view {
-        uint256 held = _custody(tokenId);
-        if (held != 0) revert BillAlreadyPledged(tokenId, held);
-        IBillOfLadingRegistry.Bill memory b = _bills.bill(tokenId);
-        IBillOfLadingRegistry.Move move = b.lastMove;
-        if (
-            b.status != IBillOfLadingRegistry.Status.Issued || b.straight || b.holder != address(this)
-                || b.beneficiary != address(this) || b.previousParty != msg.sender
-                || (move != IBillOfLadingRegistry.Move.Owners && move != IBillOfLadingRegistry.Move.OwnersFromBearer)
-        ) revert NotPledged(tokenId, msg.sender);
+    function _requireTenor(uint40 maturity) private view {
+        if (maturity <= block.timestamp) revert InvalidMaturity(maturity);
+        uint256 earliest = block.timestamp + _minTenor;
+        if (maturity < earliest) revert TenorTooShort(maturity, earliest);
     }
 
-    /// @dev Checks for `fund` and `fundWithPermit`, in order: caller, state, caller still a financier, its
-    /// credit verification of the exporter, maturity.
+    /// @dev Reserves `fingerprint` for `financingId` for the reservation period: refused when it is financed,
+    /// or reserved by a reservation that has not lapsed (which names its financing and end).
+    function _reserve(bytes32 fingerprint, uint256 financingId) private returns (uint40 reservedUntil) {
+        Reservation storage r = _fingerprints[fingerprint];
+        FingerprintStatus status = r.status;
+        if (status == FingerprintStatus.Financed) revert DuplicateFinancing(fingerprint);
+        if (status == FingerprintStatus.Reserved && block.timestamp < r.reservedUntil) {
+            revert InvoiceReserved(fingerprint, r.financingId, r.reservedUntil);
+        }
+        reservedUntil = uint40(block.timestamp) + _reservationPeriod;
+        // ids count up from one per request: 2**64 requests are out of reach
+        _fingerprints[fingerprint] = Reservation(FingerprintStatus.Reserved, reservedUntil, uint64(financingId));
+    }
+
+    /// @dev Whether `financingId` still holds a live reservation of `fingerprint`.
+    function _holdsReservation(bytes32 fingerprint, uint256 financingId) private view returns (bool) {
+        Reservation storage r = _fingerprints[fingerprint];
+        return r.status == FingerprintStatus.Reserved && r.financingId == financingId
+            && block.timestamp < r.reservedUntil;
+    }
+
+    /// @dev Checks for `fund` and `fundWithPermit`, in order: caller, state, caller still a financier, both
+    /// traders still active, the financier's credit verification of the exporter, maturity, reservation.
     function _fundable(uint256 financingId) private view returns (Financing storage f) {
         f = _existing(financingId);
         address financier = f.financier;
         if (msg.sender != financier) revert NotAcceptedFinancier(financingId, msg.sender);
         _requireState(f, financingId, State.Accepted);
         if (!_participants.isActive(financier, Roles.FINANCIER)) revert FinancierNotActive(financier);
-        if (!_credit.hasApprovedVerification(financier, f.exporter)) revert CreditNotVerified(financier, f.exporter);
+        address exporter = f.exporter;
+        if (!_participants.isActive(exporter, Roles.TRADER)) revert TraderNotActive(exporter);
+        if (!_participants.isActive(f.importer, Roles.TRADER)) revert TraderNotActive(f.importer);
+        if (!_credit.hasApprovedVerification(financier, exporter)) revert CreditNotVerified(financier, exporter);
         if (block.timestamp >= f.maturity) revert MaturityPassed(financingId, f.maturity);
+        if (!_holdsReservation(f.invoiceFingerprint, financingId)) revert ReservationLost(financingId);
     }
 
     /// @dev The fingerprint is financed for ever from here, whatever happens to the financing. The principal
-    /// goes from the financier to the exporter directly: the escrow never holds it.
+    /// goes from the financier to the exporter directly (the escrow never holds it), checked by the
+    /// exporter's balance so a token that delivers less than asked is refused.
     function _fund(uint256 financingId, Financing storage f) private {
         f.state = State.Funded;
-        _fingerprints[f.invoiceFingerprint] = FingerprintStatus.Financed;
+        _fingerprints[f.invoiceFingerprint] = Reservation(FingerprintStatus.Financed, 0, uint64(financingId));
         address financier = f.financier;
         address exporter = f.exporter;
         uint96 principal = f.principal;
+        IERC20 token = IERC20(f.token);
         emit Funded(financingId, financier, exporter, principal);
-        IERC20(f.token).safeTransferFrom(financier, exporter, principal);
+        uint256 before = token.balanceOf(exporter);
+        token.safeTransferFrom(financier, exporter, principal);
+        uint256 received = token.balanceOf(exporter) - before;
+        if (received != principal) revert TransferAmountMismatch(address(token), principal, received);
     }
 
     /// @dev Takes `amount` of `token` from the caller and reverts unless exactly that much arrived.
@@ -387,23 +517,30 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, ReentrancyGuard {
         if (received != amount) revert TransferAmountMismatch(token, amount, received);
     }
 
-    /// @dev On full repayment: the bill to the importer. The repayment must stand even when the bill cannot
-    /// move now (importer suspended, registry paused, bill voided), so a refusal is caught; `redeliver`
-    /// retries.
-    function _release(Financing storage f, uint256 financingId) private {
-        address importer = f.importer;
-        bool delivered;
-        try _bills.transferOwners(f.tokenId, importer, importer, bytes32(financingId)) {
-            f.delivered = delivered = true;
-        } catch {}
-        emit Released(financingId, importer, delivered);
+    /// @dev Moves the bill to `to` as holder and beneficiary at the end of a financing. The step that ends
+    /// the financing must stand even when the bill cannot move now (recipient suspended, bill no longer
+    /// live), so a refusal is caught and reported; `redeliver` retries. The remark hash is the financing
+    /// id, linking the title history to the financing.
+    function _tryDeliver(Financing storage f, uint256 financingId, address to) private returns (bool delivered) {
+        f.delivered = true;
+        try _bills.transferOwners(f.tokenId, to, to, bytes32(financingId)) {
+            delivered = true;
+        } catch {
+            // slither-disable-next-line reentrancy-no-eth (nonReentrant; undoes the optimistic flag above)
+            f.delivered = false;
+        }
     }
 
-    /// @dev Moves the bill to `to` as holder and beneficiary; reverts if the title registry refuses. The
-    /// remark hash is the financing id, linking the title history to the financing.
-    function _deliver(Financing storage f, uint256 financingId, address to) private {
-        f.delivered = true;
-        _bills.transferOwners(f.tokenId, to, to, bytes32(financingId));
+    function _setMinTenor(uint40 minTenor_) private {
+        if (minTenor_ > _MAX_SETTING) revert InvalidSetting(minTenor_);
+        _minTenor = minTenor_;
+        emit MinTenorChanged(minTenor_);
+    }
+
+    function _setReservationPeriod(uint40 reservationPeriod_) private {
+        if (reservationPeriod_ < 1 days || reservationPeriod_ > _MAX_SETTING) revert InvalidSetting(reservationPeriod_);
+        _reservationPeriod = reservationPeriod_;
+        emit ReservationPeriodChanged(reservationPeriod_);
     }
 
     function _existing(uint256 financingId) private view returns (Financing storage f) {

@@ -1,4 +1,4 @@
-"""Compiled ABI and bytecode of the suite, generated from contracts/ by `make artifacts`.
+"""Compiled ABI, bytecode and NatSpec of the suite, generated from contracts/ by `make artifacts`.
 
 Checked in so the client runs without a compiler; tests/test_artifacts.py fails when they are stale.
 """
@@ -16,7 +16,14 @@ from typing import Any
 class Artifact:
     name: str
     abi: list[dict[str, Any]]
+    #: creation code (constructor + runtime)
     bytecode: str
+    #: runtime code as compiled, immutables zeroed (see `immutable_references`)
+    deployed_bytecode: str
+    #: solc's immutableReferences: {ast id: [{"start": byte offset, "length": bytes}, ...]}
+    immutable_references: dict[str, list[dict[str, int]]]
+    #: solc's userdoc: the `@notice` of each function, event and error
+    userdoc: dict[str, Any]
 
 
 @cache
@@ -24,7 +31,11 @@ def load(name: str) -> Artifact:
     """The artifact of contract `name` (e.g. "ParticipantRegistry")."""
     text = resources.files(__name__).joinpath(f"{name}.json").read_text()
     data = json.loads(text)
-    return Artifact(name=data["contractName"], abi=data["abi"], bytecode=data["bytecode"])
+    return Artifact(
+        name=data["contractName"], abi=data["abi"], bytecode=data["bytecode"],
+        deployed_bytecode=data["deployedBytecode"], immutable_references=data.get("immutableReferences", {}),
+        userdoc=data.get("userdoc", {}),
+    )
 
 
 @cache
