@@ -24,7 +24,7 @@ OZ = ROOT / "node_modules" / "@openzeppelin" / "contracts"
 # Must match ape-config.yaml's solidity section, so Ape and the client deploy the same bytecode.
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
-    "optimizer": {"enabled": True, "runs": 200},
+    "optimizer": {"enabled": True, "runs": 10_000},
     "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
     "outputSelection": {"*": {"*": ["abi", "userdoc", "evm.bytecode.object", "evm.deployedBytecode.object",
                                     "evm.deployedBytecode.immutableReferences"]}},

@@ -499,7 +499,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         r.issuedBlock = uint40(block.number);
         r.documentHash = request.documentHash;
         _update(holder, tokenId, address(0));
-        emit BillIssued(tokenId, request.transportDocumentReference, request.documentHash, request.straight, predecessor);
+        emit BillIssued(tokenId, request.transportDocumentReference, request.documentHash, request.straight);
     }
 
     /// @dev Moves the bill to its carrier; remembers the surrendering holder for `rejectSurrender`/`amend`.

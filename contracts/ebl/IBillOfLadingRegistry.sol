@@ -136,13 +136,10 @@ interface IBillOfLadingRegistry {
     /// @param transportDocumentReference the carrier's reference, right-padded with zeros
     /// @param documentHash SHA-256 of the canonical transport document
     /// @param straight true for a straight (non-negotiable) bill
-    /// @param predecessor the bill this one amends (0 for a first issue)
+    /// @dev An amendment's successor is issued in the transaction whose `TitleAction(Amend)` voids its
+    /// predecessor, the previous generation of the same reference.
     event BillIssued(
-        uint256 indexed tokenId,
-        bytes32 indexed transportDocumentReference,
-        bytes32 documentHash,
-        bool straight,
-        uint256 predecessor
+        uint256 indexed tokenId, bytes32 indexed transportDocumentReference, bytes32 documentHash, bool straight
     );
 
     /// @notice The zero address is not a participant.

@@ -143,6 +143,7 @@ class TitleAction(enum.IntEnum):
     SURRENDER_REJECTED = 10
     AMEND = 11
     SWITCH_TO_PAPER = 12
+    PLEDGE = 13
 
     @property
     def dcsa(self) -> str:
@@ -155,6 +156,7 @@ _DCSA_CODES = {
     TitleAction.SURRENDER_FOR_DELIVERY: "SURR(DELIVERY)", TitleAction.SURRENDER_FOR_AMENDMENT: "SURR(AMENDMENT)",
     TitleAction.NOMINATE: "NOMINATE", TitleAction.REJECT: "RJCT", TitleAction.SURRENDER_ACCEPTED: "SACC",
     TitleAction.SURRENDER_REJECTED: "SREJ", TitleAction.AMEND: "AMND", TitleAction.SWITCH_TO_PAPER: "SWTP",
+    TitleAction.PLEDGE: "ENDO+TRNS(PLEDGE)",
 }
 
 

@@ -1,5 +1,6 @@
 """BillOfLadingRegistry: every lifecycle action succeeds for the right party and is refused, with the named
-custom error and its values, for each wrong party and each wrong state; events; gas targets."""
+custom error and its values, for each wrong party and each wrong state; the ERC-721 read side; the pledge
+into an escrow; events; gas targets. Tests named after a finding of the security review perform its attack."""
 
 import hashlib
 from enum import IntEnum
@@ -82,15 +83,7 @@ def suspended(accounts):
 
 
 @pytest.fixture(scope="module")
-def escrow(accounts):
-    """Stands in for the financing escrow contract (ESCROW role), which may hold pledged bills."""
-    return accounts[8]
-
-
-@pytest.fixture(scope="module")
-def participants(
-    project, admin, outsider, carrier, other_carrier, shipper, bank, importer, agent, suspended, escrow
-):
+def participants(project, admin, outsider, carrier, other_carrier, shipper, bank, importer, agent, suspended):
     """Every party onboarded except the outsider (never onboarded); `suspended` is onboarded, then suspended."""
     registry = admin.deploy(project.ParticipantRegistry, admin)
     onboard = [
@@ -101,7 +94,6 @@ def participants(
         (importer, TRADER_ROLE),
         (agent, TRADER_ROLE),
         (suspended, TRADER_ROLE),
-        (escrow, ESCROW_ROLE),
     ]
     for account, roles in onboard:
         registry.onboard((account, roles, b"HK", ID_HASH, ZERO), sender=admin)
@@ -113,6 +105,18 @@ def participants(
 @pytest.fixture(scope="module")
 def bills(project, admin, participants):
     return admin.deploy(project.BillOfLadingRegistry, participants, admin)
+
+
+@pytest.fixture(scope="module")
+def escrow(project, admin, participants, bills):
+    """A pledge receiver onboarded with the ESCROW role, standing in for the financing escrow (which has its
+    own tests): it accepts pledges unless told otherwise and can hand a bill on."""
+    receiver = admin.deploy(project.TestPledgeReceiver, bills)
+    participants.onboard((receiver, ESCROW_ROLE, b"HK", ID_HASH, ZERO), sender=admin)
+    return receiver
+
+
+PLEDGE_DATA = b"financing request"
 
 
 def issue(bills, carrier, holder, beneficiary=None, straight=False, reference=REF, doc=DOC, remark=NO_REMARK):
@@ -179,23 +183,26 @@ def test_supports_interface(bills):
             "transferOwners(uint256,address,address,bytes32)",
             "blankEndorse(uint256,bytes32)",
             "reject(uint256,bytes32)",
+            "pledge(uint256,address,bytes,bytes32)",
             "surrenderForDelivery(uint256,bytes32)",
             "surrenderForAmendment(uint256,bytes32)",
             "acceptSurrender(uint256,bytes32)",
             "rejectSurrender(uint256,bytes32)",
-            "amend(uint256,bytes32,bytes32)",
+            "amend(uint256,bytes32,bytes32,bytes32)",
             "switchToPaper(uint256,bytes32)",
             "pause()",
             "unpause()",
+            "paused()",
             "bill(uint256)",
             "tokenOf(address,bytes32)",
             "participantRegistry()",
         ]
     )
-    for interface in ("0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0x7965db0b", bill_registry):
+    for interface in ("0x01ffc9a7", "0x80ac58cd", "0x7965db0b", bill_registry):
         assert bills.supportsInterface(interface), interface
     assert not bills.supportsInterface("0xffffffff")
     assert not bills.supportsInterface("0x780e9d63")  # not enumerable
+    assert not bills.supportsInterface("0x5b5e139f")  # no metadata claimed: there is no token URI to give
 
 
 def test_plain_erc721_transfers_and_approvals_are_disabled(bills, order_bill, shipper, bank):
@@ -214,9 +221,28 @@ def test_plain_erc721_transfers_and_approvals_are_disabled(bills, order_bill, sh
     assert bills.ownerOf(order_bill) == shipper
 
 
-def test_balance_of_is_not_tracked(bills, order_bill, shipper):
-    with ape.reverts(bills.BalanceNotTracked):
-        bills.balanceOf(shipper)
+def test_erc721_balances_follow_every_move(bills, carrier, shipper, bank, importer):
+    """Finding (ERC-721): supportsInterface claimed ERC-721 while the mandatory balanceOf reverted. Now
+    balanceOf counts the live bills each holder controls, through every kind of move."""
+    assert bills.balanceOf(shipper) == 0
+    first = issue(bills, carrier, shipper)
+    second = issue(bills, carrier, shipper, reference=ref("HKGSHA2411005"))
+    assert bills.balanceOf(shipper) == 2
+    bills.transferHolder(first, bank, NO_REMARK, sender=shipper)
+    assert (bills.balanceOf(shipper), bills.balanceOf(bank)) == (1, 1)
+    bills.reject(first, NO_REMARK, sender=bank)
+    assert (bills.balanceOf(shipper), bills.balanceOf(bank)) == (2, 0)
+    bills.surrenderForDelivery(first, NO_REMARK, sender=shipper)  # the carrier controls it while it answers
+    assert (bills.balanceOf(shipper), bills.balanceOf(carrier)) == (1, 1)
+    bills.acceptSurrender(first, NO_REMARK, sender=carrier)  # accomplished: burned
+    assert (bills.balanceOf(shipper), bills.balanceOf(carrier)) == (1, 0)
+    bills.surrenderForAmendment(second, NO_REMARK, sender=shipper)
+    bills.amend(second, ref("HKGSHA2411005"), DOC_AMENDED, NO_REMARK, sender=carrier)  # void + re-issue
+    assert (bills.balanceOf(shipper), bills.balanceOf(carrier)) == (1, 0)
+    bills.transferOwners(token_id(carrier, ref("HKGSHA2411005"), 1), importer, importer, NO_REMARK, sender=shipper)
+    assert (bills.balanceOf(shipper), bills.balanceOf(importer)) == (0, 1)
+    with ape.reverts(bills.ERC721InvalidOwner, owner=ZERO):
+        bills.balanceOf(ZERO)
 
 
 def test_unknown_token(bills, carrier, shipper):
@@ -240,6 +266,7 @@ def test_issue_to_order(bills, carrier, shipper):
     assert tx.return_value == tid
     assert tx.events == [
         bills.Transfer(ZERO, shipper, tid),
+        bills.BillIssued(tid, REF, DOC, False),
         bills.TitleAction(tid, Action.ISSUE, carrier, shipper, shipper, REMARK),
     ]
     b = bills.bill(tid)
@@ -258,6 +285,7 @@ def test_issue_straight_names_the_consignee_as_beneficiary(bills, carrier, shipp
     tid = token_id(carrier)
     assert tx.events == [
         bills.Transfer(ZERO, shipper, tid),
+        bills.BillIssued(tid, REF, DOC, True),
         bills.TitleAction(tid, Action.ISSUE, carrier, shipper, importer, NO_REMARK),
     ]
     b = bills.bill(tid)
@@ -284,9 +312,32 @@ def test_token_ids_derive_from_carrier_and_reference(bills, carrier, other_carri
     assert bills.tokenOf(other_carrier, REF) == second
 
 
-def test_issue_can_go_to_the_escrow(bills, carrier, escrow, shipper):
-    tid = issue(bills, carrier, escrow, shipper)
-    assert bills.ownerOf(tid) == escrow
+def test_escrow_receives_a_bill_only_by_pledge(bills, carrier, escrow, order_bill, shipper, bank):
+    """Finding 10: a bill moved into the escrow without a financing request was stranded there (a
+    beneficiary's nomination closed the window to reclaim it, a bearer bill endorsed to the escrow had no
+    previous party, reclaim after transferOwners(escrow, X) took title back from X). Now no move, issue,
+    endorsement or nomination may name an escrow: it receives bills only by `pledge`, accepting them."""
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.issue((ref("HKGSHA2411066"), DOC, escrow, shipper, False), NO_REMARK, sender=carrier)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.issue((ref("HKGSHA2411066"), DOC, shipper, escrow, False), NO_REMARK, sender=carrier)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.transferHolder(order_bill, escrow, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.transferOwners(order_bill, escrow, escrow, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.transferOwners(order_bill, escrow, bank, NO_REMARK, sender=shipper)  # the reclaim-from-X set-up
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.transferOwners(order_bill, bank, escrow, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.endorse(order_bill, escrow, NO_REMARK, sender=shipper)
+    bills.blankEndorse(order_bill, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):  # the bearer-bill set-up
+        bills.endorse(order_bill, escrow, NO_REMARK, sender=shipper)
+    bills.endorse(order_bill, bank, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.RecipientNotActive, recipient=escrow):
+        bills.nominate(order_bill, escrow, NO_REMARK, sender=bank)
+    assert bills.balanceOf(escrow) == 0
 
 
 @pytest.mark.parametrize("who", ["shipper", "outsider", "admin"])
@@ -345,6 +396,7 @@ def test_reference_is_reusable_once_accomplished(bills, carrier, order_bill, shi
 
 
 def test_reference_is_not_reusable_after_switch_to_paper(bills, carrier, order_bill, shipper):
+    bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
     bills.switchToPaper(order_bill, keccak(text="paper original HKG-1"), sender=carrier)
     assert bills.tokenOf(carrier, REF) == 0
     with ape.reverts(bills.BillAlreadyIssued, carrier=carrier, transportDocumentReference=REF):
@@ -395,10 +447,67 @@ def test_transfer_holder_refused_to_oneself(bills, order_bill, shipper):
         bills.transferHolder(order_bill, shipper, NO_REMARK, sender=shipper)
 
 
-def test_transfer_holder_to_the_escrow_and_back(bills, order_bill, shipper, escrow, importer):
-    bills.transferHolder(order_bill, escrow, NO_REMARK, sender=shipper)
-    bills.transferHolder(order_bill, importer, NO_REMARK, sender=escrow)
+# ------------------------------------------------------------------ pledge
+
+
+def test_pledge_and_its_hook_are_one_transaction(bills, escrow, order_bill, shipper):
+    """Finding 11: pledging (a move into the escrow) and requesting were two transactions; a failure
+    between them left the bill in the escrow. Now the registry moves the bill and calls the escrow's hook in
+    one transaction."""
+    tx = bills.pledge(order_bill, escrow, PLEDGE_DATA, REMARK, sender=shipper)
+    assert tx.events == [
+        bills.Transfer(shipper, escrow, order_bill),
+        bills.TitleAction(order_bill, Action.PLEDGE, shipper, escrow, escrow, REMARK),
+    ]
+    b = bills.bill(order_bill)
+    assert (b.holder, b.beneficiary, b.previousParty, b.lastMove) == (escrow, escrow, shipper, Move.NONE)
+    assert (escrow.lastPledgor(), escrow.lastTokenId(), escrow.lastData()) == (shipper, order_bill, PLEDGE_DATA)
+    assert (bills.balanceOf(shipper), bills.balanceOf(escrow)) == (0, 1)  # lastMove None: nothing to reject
+
+
+@pytest.mark.parametrize("answer", [1, 2])  # TestPledgeReceiver.Answer: WrongSelector, Revert
+def test_a_refused_pledge_leaves_the_bill_with_its_holder(bills, escrow, order_bill, shipper, answer):
+    escrow.setAnswer(answer, sender=shipper)
+    if answer == 1:
+        with ape.reverts(bills.PledgeRefused, escrow=escrow, tokenId=order_bill):
+            bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    else:
+        with ape.reverts(escrow.PledgeNotWanted, tokenId=order_bill):
+            bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    b = bills.bill(order_bill)
+    assert (b.holder, b.beneficiary, b.lastMove) == (shipper, shipper, Move.NONE)
+    assert bills.ownerOf(order_bill) == shipper and bills.balanceOf(escrow) == 0
+    escrow.setAnswer(0, sender=shipper)
+
+
+def test_pledge_refusals(bills, escrow, order_bill, straight_bill, shipper, bank, outsider):
+    with ape.reverts(bills.NotEscrow, escrow=bank):  # a trader is no escrow
+        bills.pledge(order_bill, bank, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.NotEscrow, escrow=outsider):
+        bills.pledge(order_bill, outsider, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.StraightBillNotEndorsable, tokenId=straight_bill):
+        bills.pledge(straight_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    bills.endorse(order_bill, bank, NO_REMARK, sender=shipper)  # title with the bank, possession with the shipper
+    with ape.reverts(bills.HolderWithoutTitle, tokenId=order_bill, holder=shipper):
+        bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.NotHolder, tokenId=order_bill, caller=bank):
+        bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=bank)
+
+
+def test_a_bearer_bill_may_be_pledged(bills, escrow, order_bill, shipper):
+    bills.blankEndorse(order_bill, NO_REMARK, sender=shipper)
+    bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    assert bills.bill(order_bill).beneficiary == escrow
+
+
+def test_a_rejected_delivery_returns_to_the_escrow(bills, escrow, order_bill, shipper, importer):
+    """An escrow may take a bill back by restoration: the party it delivered to rejects the delivery."""
+    bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    escrow.deliver(order_bill, importer, sender=importer)
     assert bills.ownerOf(order_bill) == importer
+    bills.reject(order_bill, NO_REMARK, sender=importer)
+    b = bills.bill(order_bill)
+    assert (b.holder, b.beneficiary, b.lastMove) == (escrow, escrow, Move.NONE)
 
 
 def test_suspended_holder_can_still_hand_on_but_not_receive(
@@ -687,15 +796,28 @@ def test_reject_only_as_the_next_action(bills, order_bill, shipper, bank, import
         bills.reject(order_bill, NO_REMARK, sender=bank)
 
 
-def test_any_other_action_closes_the_reject_window(bills, split_bill, shipper, bank, importer):
+def test_a_nomination_does_not_close_the_recipients_reject_window(bills, split_bill, shipper, bank, importer):
+    """Finding 10: the beneficiary's nomination closed the window in which the recipient of a transfer may
+    reject it (stranding a bill moved into the escrow). The recipient keeps its right to reject."""
     bills.transferHolder(split_bill, importer, NO_REMARK, sender=shipper)
     bills.nominate(split_bill, shipper, NO_REMARK, sender=bank)  # the beneficiary acts in between
-    with ape.reverts(bills.NothingToReject, tokenId=split_bill):
+    assert bills.bill(split_bill).lastMove == Move.HOLDER
+    bills.reject(split_bill, NO_REMARK, sender=importer)
+    assert bills.ownerOf(split_bill) == shipper
+
+
+def test_any_other_action_closes_the_reject_window(bills, split_bill, shipper, bank, importer, agent):
+    bills.transferHolder(split_bill, importer, NO_REMARK, sender=shipper)
+    bills.nominate(split_bill, agent, NO_REMARK, sender=bank)
+    bills.endorse(split_bill, agent, NO_REMARK, sender=importer)  # the recipient acts: it accepted
+    with ape.reverts(bills.NotLastRecipient, tokenId=split_bill, caller=importer):
         bills.reject(split_bill, NO_REMARK, sender=importer)
 
 
-@pytest.mark.parametrize("next_action", ["blankEndorse", "surrender rejected", "nominate"])
-def test_the_recipients_own_action_accepts_the_move(bills, carrier, order_bill, shipper, bank, importer, next_action):
+@pytest.mark.parametrize("next_action", ["blankEndorse", "surrender rejected", "pledge"])
+def test_the_recipients_own_action_accepts_the_move(
+    bills, carrier, escrow, order_bill, shipper, bank, importer, next_action
+):
     bills.transferOwners(order_bill, bank, bank, NO_REMARK, sender=shipper)
     if next_action == "blankEndorse":
         bills.blankEndorse(order_bill, NO_REMARK, sender=bank)
@@ -703,7 +825,7 @@ def test_the_recipients_own_action_accepts_the_move(bills, carrier, order_bill, 
         bills.surrenderForAmendment(order_bill, NO_REMARK, sender=bank)
         bills.rejectSurrender(order_bill, NO_REMARK, sender=carrier)
     else:
-        bills.nominate(order_bill, importer, NO_REMARK, sender=bank)
+        bills.pledge(order_bill, escrow, PLEDGE_DATA, NO_REMARK, sender=bank)
     assert bills.bill(order_bill).lastMove == Move.NONE
     with ape.reverts(bills.NothingToReject, tokenId=order_bill):
         bills.reject(order_bill, NO_REMARK, sender=bank)
@@ -799,7 +921,7 @@ def test_amend_and_switch_refused_for_anyone_but_the_issuing_carrier(request, bi
     account = request.getfixturevalue(who)
     bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
     with ape.reverts(bills.NotCarrier, tokenId=order_bill, caller=account):
-        bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=account)
+        bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=account)
     with ape.reverts(bills.NotCarrier, tokenId=order_bill, caller=account):
         bills.switchToPaper(order_bill, NO_REMARK, sender=account)
 
@@ -819,17 +941,26 @@ def test_reject_surrender_refused_when_the_holder_was_suspended(
         bills.rejectSurrender(order_bill, NO_REMARK, sender=carrier)
 
 
-def test_suspended_carrier_can_close_but_not_issue_or_amend(
+def test_suspended_carrier_can_answer_surrenders_but_not_issue_amend_or_void(
     bills, participants, admin, carrier, order_bill, shipper
 ):
+    """Finding 2 (part): a suspended carrier, or one that lost its role, could still switch bills to paper.
+    It may still accept or reject a surrender (so a holder is never trapped), but not void or re-issue."""
     straight = issue(bills, carrier, shipper, reference=ref("HKGSHA2411003"))
     bills.surrenderForDelivery(order_bill, NO_REMARK, sender=shipper)
     bills.surrenderForAmendment(straight, NO_REMARK, sender=shipper)
     participants.suspend(carrier, NO_REMARK, sender=admin)
     with ape.reverts(bills.CarrierNotActive, account=carrier):
-        bills.amend(straight, DOC_AMENDED, NO_REMARK, sender=carrier)
+        bills.amend(straight, ref("HKGSHA2411003"), DOC_AMENDED, NO_REMARK, sender=carrier)
+    with ape.reverts(bills.CarrierNotActive, account=carrier):
+        bills.switchToPaper(straight, NO_REMARK, sender=carrier)
     bills.acceptSurrender(order_bill, NO_REMARK, sender=carrier)
-    bills.switchToPaper(straight, NO_REMARK, sender=carrier)
+    bills.rejectSurrender(straight, NO_REMARK, sender=carrier)
+    participants.reinstate(carrier, sender=admin)
+    participants.updateRoles(carrier, TRADER_ROLE, ZERO, sender=admin)  # no longer a carrier at all
+    bills.surrenderForAmendment(straight, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.CarrierNotActive, account=carrier):
+        bills.switchToPaper(straight, NO_REMARK, sender=carrier)
 
 
 # ------------------------------------------------------------------ amend and switch to paper
@@ -846,13 +977,14 @@ def test_surrender_for_amendment_does_not_need_title(bills, carrier, split_bill,
 
 def test_amend_reissues_to_the_same_parties_and_links_both(bills, carrier, split_bill, shipper, bank):
     bills.surrenderForAmendment(split_bill, NO_REMARK, sender=shipper)
-    tx = bills.amend(split_bill, DOC_AMENDED, REMARK, sender=carrier)
+    tx = bills.amend(split_bill, REF, DOC_AMENDED, REMARK, sender=carrier)
     successor = token_id(carrier, REF, 1)
     assert tx.return_value == successor
     assert tx.events == [
         bills.Transfer(carrier, ZERO, split_bill),
         bills.TitleAction(split_bill, Action.AMEND, carrier, carrier, bank, REMARK),
         bills.Transfer(ZERO, shipper, successor),
+        bills.BillIssued(successor, REF, DOC_AMENDED, False),
         bills.TitleAction(successor, Action.ISSUE, carrier, shipper, bank, REMARK),
     ]
     old, new = bills.bill(split_bill), bills.bill(successor)
@@ -871,9 +1003,9 @@ def test_amend_reissues_to_the_same_parties_and_links_both(bills, carrier, split
 def test_generations_of_one_reference(bills, carrier, order_bill, shipper, bank):
     """Amend twice, accomplish, re-use: each bill is the next generation; tokenOf follows the live one."""
     bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
-    first_amendment = bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
+    first_amendment = bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
     bills.surrenderForAmendment(first_amendment, NO_REMARK, sender=shipper)
-    second_amendment = bills.amend(first_amendment, DOC, NO_REMARK, sender=carrier).return_value
+    second_amendment = bills.amend(first_amendment, REF, DOC, NO_REMARK, sender=carrier).return_value
     assert (first_amendment, second_amendment) == (token_id(carrier, REF, 1), token_id(carrier, REF, 2))
     middle = bills.bill(first_amendment)
     assert (middle.predecessor, middle.successor, middle.status) == (order_bill, second_amendment, Status.VOIDED)
@@ -891,7 +1023,7 @@ def test_generations_of_one_reference(bills, carrier, order_bill, shipper, bank)
 
 def test_amend_keeps_a_straight_bill_straight(bills, carrier, straight_bill, shipper, importer):
     bills.surrenderForAmendment(straight_bill, NO_REMARK, sender=shipper)
-    successor = bills.amend(straight_bill, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
+    successor = bills.amend(straight_bill, ref("HKGSHA2411002"), DOC_AMENDED, NO_REMARK, sender=carrier).return_value
     b = bills.bill(successor)
     assert (b.straight, b.holder, b.beneficiary) == (True, shipper, importer)
 
@@ -901,7 +1033,7 @@ def test_amend_keeps_a_blank_endorsement(bills, carrier, order_bill, shipper):
     beneficiary was checked as a recipient and the amendment always reverted)."""
     bills.blankEndorse(order_bill, NO_REMARK, sender=shipper)
     bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
-    successor = bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
+    successor = bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier).return_value
     b = bills.bill(successor)
     assert (b.holder, b.beneficiary, b.blankEndorsed, b.status) == (shipper, ZERO, True, Status.ISSUED)
 
@@ -913,43 +1045,52 @@ def test_issue_refuses_a_zero_beneficiary(bills, carrier, shipper):
 
 def test_amend_refusals(bills, participants, admin, carrier, order_bill, shipper):
     with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=Status.ISSUED):
-        bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier)
+        bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier)
     bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
     with ape.reverts(bills.EmptyDocumentHash):
-        bills.amend(order_bill, b"\0" * 32, NO_REMARK, sender=carrier)
+        bills.amend(order_bill, REF, b"\0" * 32, NO_REMARK, sender=carrier)
+    other = ref("HKGSHA2411999")
+    with ape.reverts(bills.ReferenceMismatch, tokenId=order_bill, transportDocumentReference=other):
+        bills.amend(order_bill, other, DOC_AMENDED, NO_REMARK, sender=carrier)
     participants.suspend(shipper, NO_REMARK, sender=admin)  # the re-issue goes to the surrendering holder
     with ape.reverts(bills.RecipientNotActive, recipient=shipper):
-        bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier)
+        bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier)
 
 
 def test_amend_refused_for_a_surrender_for_delivery(bills, carrier, order_bill, shipper):
     bills.surrenderForDelivery(order_bill, NO_REMARK, sender=shipper)
     with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=Status.SURRENDERED_FOR_DELIVERY):
-        bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier)
+        bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier)
     with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=Status.SURRENDERED_FOR_DELIVERY):
         bills.switchToPaper(order_bill, NO_REMARK, sender=carrier)
 
 
-def test_switch_to_paper(bills, carrier, split_bill, shipper, bank):
+def test_carrier_cannot_void_a_bill_its_holder_controls(bills, carrier, escrow, order_bill, split_bill, shipper):
+    """Finding 2: the issuing carrier could switch any issued bill to paper without the holder
+    surrendering it, even one pledged in a funded financing, leaving the escrow stuck. A switch to paper
+    now follows the holder's surrender for amendment (DCSA: an amendment with reason SWTP)."""
+    with ape.reverts(bills.InvalidStatus, tokenId=split_bill, status=Status.ISSUED):
+        bills.switchToPaper(split_bill, NO_REMARK, sender=carrier)
+    pledged = issue(bills, carrier, shipper, reference=ref("HKGSHA2411004"))
+    bills.pledge(pledged, escrow, PLEDGE_DATA, NO_REMARK, sender=shipper)
+    with ape.reverts(bills.InvalidStatus, tokenId=pledged, status=Status.ISSUED):
+        bills.switchToPaper(pledged, NO_REMARK, sender=carrier)
+    assert bills.ownerOf(pledged) == escrow and bills.bill(pledged).status == Status.ISSUED
+
+
+def test_switch_to_paper_after_a_surrender_for_amendment(bills, carrier, split_bill, shipper, bank):
     reason = keccak(text="holder request 2024-11-20; paper original HKGSHA2411001/1")
+    bills.surrenderForAmendment(split_bill, NO_REMARK, sender=shipper)
     tx = bills.switchToPaper(split_bill, reason, sender=carrier)
     assert tx.events == [
-        bills.Transfer(shipper, ZERO, split_bill),
-        bills.TitleAction(split_bill, Action.SWITCH_TO_PAPER, carrier, shipper, bank, reason),
+        bills.Transfer(carrier, ZERO, split_bill),
+        bills.TitleAction(split_bill, Action.SWITCH_TO_PAPER, carrier, carrier, bank, reason),
     ]
     b = bills.bill(split_bill)
-    assert (b.status, b.holder, b.beneficiary) == (Status.VOIDED, shipper, bank)
+    assert (b.status, b.holder, b.beneficiary, b.previousParty) == (Status.VOIDED, carrier, bank, shipper)
+    assert bills.balanceOf(carrier) == 0
     with ape.reverts(bills.ERC721NonexistentToken, tokenId=split_bill):
         bills.ownerOf(split_bill)
-
-
-def test_switch_to_paper_after_a_surrender_for_amendment(bills, carrier, order_bill, shipper):
-    bills.surrenderForAmendment(order_bill, NO_REMARK, sender=shipper)
-    tx = bills.switchToPaper(order_bill, NO_REMARK, sender=carrier)
-    assert tx.events == [
-        bills.Transfer(carrier, ZERO, order_bill),
-        bills.TitleAction(order_bill, Action.SWITCH_TO_PAPER, carrier, carrier, shipper, NO_REMARK),
-    ]
 
 
 # ------------------------------------------------------------------ nothing moves in a wrong state
@@ -965,8 +1106,9 @@ def _to_state(bills, carrier, tid, shipper, state):
         bills.acceptSurrender(tid, NO_REMARK, sender=carrier)
     elif state == "voided by amendment":
         bills.surrenderForAmendment(tid, NO_REMARK, sender=shipper)
-        bills.amend(tid, DOC_AMENDED, NO_REMARK, sender=carrier)
+        bills.amend(tid, REF, DOC_AMENDED, NO_REMARK, sender=carrier)
     elif state == "switched to paper":
+        bills.surrenderForAmendment(tid, NO_REMARK, sender=shipper)
         bills.switchToPaper(tid, NO_REMARK, sender=carrier)
     return bills.bill(tid).status
 
@@ -987,6 +1129,7 @@ TRADER_ACTIONS = {
     "surrenderForAmendment": lambda b, t, who, to: b.surrenderForAmendment(t, NO_REMARK, sender=who),
     "nominate": lambda b, t, who, to: b.nominate(t, to, NO_REMARK, sender=who),
     "reject": lambda b, t, who, to: b.reject(t, NO_REMARK, sender=who),
+    "pledge": lambda b, t, who, to: b.pledge(t, to, PLEDGE_DATA, NO_REMARK, sender=who),
 }
 
 
@@ -1004,11 +1147,10 @@ def test_carrier_actions_refused_in_a_wrong_state(bills, carrier, order_bill, sh
     for call in (bills.acceptSurrender, bills.rejectSurrender):
         with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=status):
             call(order_bill, NO_REMARK, sender=carrier)
-    if state != "issued":
-        with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=status):
-            bills.switchToPaper(order_bill, NO_REMARK, sender=carrier)
-        with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=status):
-            bills.amend(order_bill, DOC_AMENDED, NO_REMARK, sender=carrier)
+    with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=status):
+        bills.switchToPaper(order_bill, NO_REMARK, sender=carrier)
+    with ape.reverts(bills.InvalidStatus, tokenId=order_bill, status=status):
+        bills.amend(order_bill, REF, DOC_AMENDED, NO_REMARK, sender=carrier)
 
 
 # ------------------------------------------------------------------ pause
@@ -1043,8 +1185,9 @@ PAUSED_CALLS = {
     "surrenderForAmendment": lambda b, c, t, s, x: b.surrenderForAmendment(t, NO_REMARK, sender=s),
     "acceptSurrender": lambda b, c, t, s, x: b.acceptSurrender(t, NO_REMARK, sender=c),
     "rejectSurrender": lambda b, c, t, s, x: b.rejectSurrender(t, NO_REMARK, sender=c),
-    "amend": lambda b, c, t, s, x: b.amend(t, DOC_AMENDED, NO_REMARK, sender=c),
+    "amend": lambda b, c, t, s, x: b.amend(t, REF, DOC_AMENDED, NO_REMARK, sender=c),
     "switchToPaper": lambda b, c, t, s, x: b.switchToPaper(t, NO_REMARK, sender=c),
+    "pledge": lambda b, c, t, s, x: b.pledge(t, x, PLEDGE_DATA, NO_REMARK, sender=s),
 }
 
 
@@ -1060,14 +1203,17 @@ def test_nothing_happens_while_paused(bills, admin, carrier, order_bill, shipper
 
 # ------------------------------------------------------------------ the whole story and its gas
 
+# The security issue's budgets: issue <= 160,000 and the lifecycle <= 500,000 including ERC-721 balances.
+# A move to a party holding no bill yet pays 22,100 for its balance slot, so transferHolder and
+# surrenderForDelivery carry that much above their earlier targets.
 GAS_TARGETS = {
     "issue": 160_000,
-    "transferHolder": 70_000,
+    "transferHolder": 75_000,
     "endorse": 50_000,
-    "surrenderForDelivery": 60_000,
+    "surrenderForDelivery": 70_000,
     "acceptSurrender": 50_000,
 }
-LIFECYCLE_TARGET = 450_000
+LIFECYCLE_TARGET = 500_000
 
 
 def test_lifecycle_history_and_gas(chain, bills, carrier, shipper, bank, importer):
@@ -1135,7 +1281,8 @@ def test_gas_of_every_action(bills, carrier, shipper, bank, importer, agent):
     run("surrenderForAmendment", bills.surrenderForAmendment(tid, NO_REMARK, sender=shipper))
     run("rejectSurrender", bills.rejectSurrender(tid, NO_REMARK, sender=carrier))
     bills.surrenderForAmendment(tid, NO_REMARK, sender=shipper)
-    run("amend", bills.amend(tid, DOC_AMENDED, NO_REMARK, sender=carrier))
+    run("amend", bills.amend(tid, REF, DOC_AMENDED, NO_REMARK, sender=carrier))
+    bills.surrenderForAmendment(token_id(carrier, REF, 1), NO_REMARK, sender=shipper)
     run("switchToPaper", bills.switchToPaper(token_id(carrier, REF, 1), NO_REMARK, sender=carrier))
 
     owners = [bills.issue((ref("S3"), DOC, shipper, shipper, False), NO_REMARK, sender=carrier).gas_used]
