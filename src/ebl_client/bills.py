@@ -2,7 +2,8 @@
 the bill's state, its chain of title (one log query bounded by the issue block) and document checks.
 
 The transport document stays off chain; the token holds the SHA-256 of its RFC 8785 canonical JSON, so
-anyone holding the file computes the same digest (`hashing.document_digest`).
+anyone holding the file computes the same digest (`hashing.document_digest`). A document becomes title only
+after `documents.validate_transport_document` accepts it, before anything is sent.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from hexbytes import HexBytes
 from web3.types import TxReceipt
 
 from .chain import Chain, ContractFacade, to_address
-from .errors import InvalidInput, TransactionFailed
+from .documents import validate_transport_document
+from .errors import InvalidDocument, InvalidInput, TransactionFailed
 from .hashing import document_digest, load_json_file, text_hash
 from .models import Bill, BillStatus, TitleAction, TitleEvent
 
@@ -60,6 +62,10 @@ def load_document(document: dict[str, Any] | Path | str) -> dict[str, Any]:
     return data
 
 
+def _kind(straight: bool) -> str:
+    return "straight" if straight else "to order"
+
+
 def _optional(address: str) -> str | None:
     return None if int(address, 16) == 0 else to_address(address)
 
@@ -83,22 +89,28 @@ class Bills(ContractFacade):
         straight: bool | None = None,
         remark: str = "",
     ) -> Bill:
-        """Issue the eBL for `document` (a DCSA transport document) to `holder`.
+        """Issue the eBL for `document`, a DCSA eBL 3.0 transport document, to `holder` (DCSA's issueTo).
 
-        To order (the document's `isToOrder`, default): the beneficiary defaults to the holder (the shipper).
-        Straight: `beneficiary` is the named consignee and is required.
+        The document is validated first (InvalidDocument, nothing sent) and alone decides to order or straight
+        (`isToOrder`). To order: the beneficiary defaults to the holder (the shipper). Straight: `beneficiary`
+        is the account of the document's consignee and is required.
+
+        `straight` never overrides the document: when given it must agree with `isToOrder` or the issue is
+        refused. It stays only while the `ebl bill issue` command still passes its --straight/--to-order flag.
         """
         doc = load_document(document)
-        reference = doc.get("transportDocumentReference")
-        if not isinstance(reference, str):
-            raise InvalidInput("the transport document has no transportDocumentReference")
-        is_straight = (not bool(doc.get("isToOrder", True))) if straight is None else straight
+        info = validate_transport_document(doc)
+        if straight is not None and straight != info.is_straight:
+            raise InvalidDocument("/isToOrder", f"the document is {_kind(info.is_straight)} (isToOrder "
+                                                f"{str(info.is_to_order).lower()}) but a {_kind(straight)} bill "
+                                                "was asked for: the document decides")
         holder_address = to_address(holder, what="holder")
-        if is_straight and not beneficiary:
-            raise InvalidInput("a straight bill names its consignee: give the beneficiary")
+        if info.is_straight and not beneficiary:
+            raise InvalidInput(f"straight bill {info.reference} is consigned to {info.consignee}: give the "
+                               "consignee's account as beneficiary")
         beneficiary_address = to_address(beneficiary, what="beneficiary") if beneficiary else holder_address
-        request = (reference_bytes(reference), document_digest(doc), holder_address, beneficiary_address,
-                   is_straight)
+        request = (reference_bytes(info.reference), document_digest(doc), holder_address, beneficiary_address,
+                   info.is_straight)
         receipt = self.chain.transact(signer, self.contract, "issue", request, text_hash(remark))
         return self.get(self._token_of_action(receipt, TitleAction.ISSUE))
 
@@ -110,14 +122,19 @@ class Bills(ContractFacade):
 
     def amend(self, signer: LocalAccount, token_id: int | str, document: dict[str, Any] | Path | str,
               remark: str = "") -> Bill:
-        """Re-issue a bill surrendered for amendment with the amended document; returns the successor."""
+        """Re-issue a bill surrendered for amendment with the amended document (validated like an issue, same
+        reference, same to order or straight); returns the successor."""
         token = parse_token_id(token_id)
         doc = load_document(document)
+        info = validate_transport_document(doc)
         current = self.get(token)
-        if doc.get("transportDocumentReference") != current.transport_document_reference:
-            raise InvalidInput(
-                f"the amended document's reference {doc.get('transportDocumentReference')!r} is not the bill's "
-                f"({current.transport_document_reference!r})")
+        if info.reference != current.transport_document_reference:
+            raise InvalidDocument("/transportDocumentReference",
+                                  f"the amended document's reference {info.reference!r} is not the bill's "
+                                  f"({current.transport_document_reference!r})")
+        if info.is_straight != current.straight:
+            raise InvalidDocument("/isToOrder", f"bill {hex(token)} is {_kind(current.straight)}: an amendment "
+                                                f"cannot make it {_kind(info.is_straight)}")
         receipt = self.chain.transact(signer, self.contract, "amend", token, document_digest(doc), text_hash(remark))
         return self.get(self._token_of_action(receipt, TitleAction.ISSUE))
 

@@ -26,6 +26,17 @@ class InvalidInput(EblError, ValueError):
     """A value given by the caller is malformed (address, jurisdiction, role, file...)."""
 
 
+class InvalidDocument(InvalidInput):
+    """A transport document that may not become title. `path` is the RFC 6901 JSON Pointer of the wrong
+    value ("" for the whole document); `reason` says why in one line."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        where = f" at {path}" if path else ""
+        super().__init__(f"invalid transport document{where}: {reason}")
+
+
 class SignerError(EblError):
     """No key, an unreadable keystore or a wrong password."""
 

@@ -33,6 +33,18 @@ def document():
     return json.loads(DOC_PATH.read_text())
 
 
+CONSIGNEE = {"partyName": "Shanghai Huaxin Trading Co., Ltd.",
+             "identifyingCodes": [{"codeListProvider": "ZZZ", "partyCode": "91310000MA1FL4B24G",
+                                   "codeListName": "USCC"}]}
+
+
+@pytest.fixture
+def straight_document(document):
+    """The sample as a straight bill (isToOrder false) consigned to the importer."""
+    return {**document, "transportDocumentReference": "VHSL2611HKGSHA0009", "isToOrder": False,
+            "documentParties": {**document["documentParties"], "consignee": CONSIGNEE}}
+
+
 def test_issue_from_the_dcsa_document(bills, parties, document):
     p = parties
     bill = bills.issue(p["carrier"], DOC_PATH, p["shipper"].address, remark="original issued at HKHKG")
@@ -116,10 +128,9 @@ def test_refusals_are_named(bills, parties):
         bills.get(token + 1)
 
 
-def test_straight_bill(bills, parties, document):
+def test_straight_bill(bills, parties, straight_document):
     p = parties
-    straight = {**document, "isToOrder": False}
-    bill = bills.issue(p["carrier"], straight, p["shipper"].address, p["importer"].address)
+    bill = bills.issue(p["carrier"], straight_document, p["shipper"].address, p["importer"].address)
     assert bill.straight and bill.beneficiary == p["importer"].address
     with pytest.raises(errors.StraightBillNotEndorsable):
         bills.endorse(p["shipper"], bill.token_id, p["bank"].address)
@@ -141,8 +152,9 @@ def test_amendment_links_and_keeps_the_reference(bills, parties, document):
     assert voided.status is BillStatus.VOIDED and voided.successor == successor.token_id
     assert bills.verify_document(successor.token_id, amended_doc)
     assert not bills.verify_document(successor.token_id, document)
-    with pytest.raises(errors.InvalidInput, match="reference"):
+    with pytest.raises(errors.InvalidDocument, match="reference") as caught:
         bills.amend(p["carrier"], successor.token_id, {**document, "transportDocumentReference": "OTHER"})
+    assert caught.value.path == "/transportDocumentReference"
 
 
 def test_reject_restores_the_previous_holder(bills, parties):
@@ -166,11 +178,77 @@ def test_input_checks():
     assert parse_token_id("0x10") == parse_token_id("16") == 16
 
 
-def test_issue_input_checks(bills, parties, document):
+def test_issue_input_checks(bills, parties, document, straight_document, chain):
     p = parties
-    with pytest.raises(errors.InvalidInput, match="consignee"):
-        bills.issue(p["carrier"], {**document, "isToOrder": False}, p["shipper"].address)
-    with pytest.raises(errors.InvalidInput, match="transportDocumentReference"):
-        bills.issue(p["carrier"], {"isToOrder": True}, p["shipper"].address)
+    block = chain.w3.eth.block_number
+    with pytest.raises(errors.InvalidInput, match="consignee's account as beneficiary"):
+        bills.issue(p["carrier"], straight_document, p["shipper"].address)
     with pytest.raises(errors.InvalidInput, match="surrender purpose"):
         bills.surrender(p["shipper"], 1, "lunch")
+    assert chain.w3.eth.block_number == block
+
+
+# --- a document that may not become title is refused before anything is sent -----------------------------
+
+ISSUANCE_RESPONSE = {"transportDocumentReference": "VHSL2611HKGSHA0007", "issuanceResponseCode": "ISSU"}
+
+
+def refused_documents(document):
+    without_to_order = {k: v for k, v in document.items() if k != "isToOrder"}
+    return {
+        "issuance response": (ISSUANCE_RESPONSE, ""),
+        "sea waybill": ({**document, "transportDocumentTypeCode": "SWB"}, "/transportDocumentTypeCode"),
+        "no isToOrder": (without_to_order, "/isToOrder"),
+        "isToOrder a string": ({**document, "isToOrder": "false"}, "/isToOrder"),
+        "paper": ({**document, "isElectronic": False}, "/isElectronic"),
+        "draft": ({**document, "transportDocumentStatus": "DRAFT"}, "/transportDocumentStatus"),
+        "straight without consignee": ({**document, "isToOrder": False}, "/documentParties/consignee"),
+        "only isToOrder": ({"isToOrder": True}, "/transportDocumentReference"),
+    }
+
+
+@pytest.mark.parametrize("case", ["issuance response", "sea waybill", "no isToOrder", "isToOrder a string", "paper",
+                                  "draft", "straight without consignee", "only isToOrder"])
+def test_issue_of_a_refused_document_sends_nothing(bills, parties, document, chain, case):
+    doc, path = refused_documents(document)[case]
+    carrier = parties["carrier"].address
+    block, nonce = chain.w3.eth.block_number, chain.w3.eth.get_transaction_count(carrier)
+    with pytest.raises(errors.InvalidDocument) as caught:
+        bills.issue(parties["carrier"], doc, parties["shipper"].address, parties["importer"].address)
+    assert caught.value.path == path
+    assert chain.w3.eth.block_number == block and chain.w3.eth.get_transaction_count(carrier) == nonce
+    assert bills.token_of(carrier, "VHSL2611HKGSHA0007") is None
+
+
+def test_the_document_alone_decides_to_order_or_straight(bills, parties, document, straight_document, chain):
+    p = parties
+    block = chain.w3.eth.block_number
+    with pytest.raises(errors.InvalidDocument, match="the document decides") as caught:
+        bills.issue(p["carrier"], document, p["shipper"].address, p["importer"].address, straight=True)
+    assert caught.value.path == "/isToOrder"
+    with pytest.raises(errors.InvalidDocument) as caught:
+        bills.issue(p["carrier"], straight_document, p["shipper"].address, p["importer"].address, straight=False)
+    assert caught.value.path == "/isToOrder"
+    assert chain.w3.eth.block_number == block
+    assert not bills.issue(p["carrier"], document, p["shipper"].address, straight=False).straight
+    assert bills.issue(p["carrier"], straight_document, p["shipper"].address, p["importer"].address).straight
+
+
+def test_amend_validates_the_amended_document_before_sending(bills, parties, document, chain):
+    p = parties
+    original = bills.issue(p["carrier"], document, p["shipper"].address)
+    bills.surrender(p["shipper"], original.token_id, "amendment")
+    block = chain.w3.eth.block_number
+    refusals = {
+        "/transportDocumentStatus": {**document, "transportDocumentStatus": "DRAFT"},
+        "/transportDocumentTypeCode": {**document, "transportDocumentTypeCode": "SWB"},
+        "/isToOrder": {**document, "isToOrder": False,
+                       "documentParties": {**document["documentParties"], "consignee": CONSIGNEE}},
+        "/transportDocumentReference": {**document, "transportDocumentReference": "OTHER"},
+    }
+    for path, amended in refusals.items():
+        with pytest.raises(errors.InvalidDocument) as caught:
+            bills.amend(p["carrier"], original.token_id, amended)
+        assert caught.value.path == path, caught.value
+    assert chain.w3.eth.block_number == block
+    assert bills.get(original.token_id).status is BillStatus.SURRENDERED_FOR_AMENDMENT
