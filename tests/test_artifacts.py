@@ -1,5 +1,6 @@
 """The client's checked-in artifacts match contracts/, and its constants match the Solidity ones."""
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -54,3 +55,26 @@ def test_python_enums_match_the_solidity_enums():
     assert _solidity_enum("finance/IFinancingEscrow.sol", "State") == [s.name for s in FinancingState]
     assert _solidity_enum("credit/ICreditHashRegistry.sol", "VerificationStatus") == [
         s.name for s in VerificationStatus]
+
+
+def test_generated_error_classes_are_fresh():
+    """contract_errors.py is what the generator makes of the shipped artifacts (edit the Solidity, not it)."""
+    shipped = {name: json.loads((ROOT / "src/ebl_client/artifacts" / f"{name}.json").read_text())
+               for name in artifacts.names()}
+    generated = (ROOT / "src/ebl_client/contract_errors.py").read_text()
+    assert build_artifacts.error_classes(shipped) == generated, "stale: run `make artifacts`"
+
+
+def test_every_contract_error_has_a_named_exception_with_a_message():
+    """Each custom error a shipped contract can raise decodes to a class of its own name whose message
+    fills in every argument (nothing falls back to the generic text or to UnknownContractError)."""
+    from ebl_client.errors import ContractRevert
+
+    for name in artifacts.names():
+        for item in artifacts.load(name).abi:
+            if item["type"] != "error":
+                continue
+            cls = ContractRevert.registry.get(item["name"])
+            assert cls is not None, f"{name}: no exception class for {item['name']}"
+            placeholders = set(re.findall(r"\{(\w+)\}", cls.message))
+            assert placeholders <= {i["name"] for i in item["inputs"]}, (item["name"], placeholders)

@@ -10,6 +10,7 @@ contract TestStablecoin is ERC20, ERC20Permit {
     /// @notice The only account that may mint.
     address public immutable issuer;
 
+    /// @notice {caller} is not the issuer of this stablecoin.
     error NotIssuer(address caller);
 
     /// @param name_ token name, also the EIP-712 domain name of permits
