@@ -28,15 +28,18 @@ def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_lik
 
     settings: Mapping[str, Any] = BESU_LIKE if besu_like else {}
     state_file = state_file or default_state_file(besu_like)
-    anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings).start()
-    # `kill` (SIGTERM) must stop Anvil too, and let it write its state file.
+    anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings)
+    # `kill` (SIGTERM) must stop Anvil too, and let it write its state file, also while Anvil is starting:
+    # the handler is in place before Anvil opens its port, so no kill can leave Anvil running on its own.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
-    if ctx.as_json:
-        emit_json(info)
-    else:
-        click.echo(f"anvil listening on {anvil.url} (chain id {anvil.chain_id}), state in {state_file}; Ctrl-C stops")
     try:
+        anvil.start()
+        info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
+        if ctx.as_json:
+            emit_json(info)
+        else:
+            click.echo(f"anvil listening on {anvil.url} (chain id {anvil.chain_id}), state in {state_file}; "
+                       "Ctrl-C stops")
         anvil.wait()
     except KeyboardInterrupt:
         pass
