@@ -41,10 +41,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import deployment as deployments
-from . import hashing, keys, samples
+from . import hashing, keys, samples, tables
 from .bills import Bills
 from .chain import Chain
 from .credit import Credit
@@ -491,16 +490,6 @@ def _explore(options: Options, state_file: Path, report: dict[str, Any]) -> dict
 # --- the printed report -------------------------------------------------------------------------------
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]], wide: set[str] | None = None,
-           show_header: bool = True) -> Table:
-    table = Table(title=f"[bold]{title}[/bold]", title_justify="left", header_style="bold", show_header=show_header)
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column in (wide or set()))
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
-
-
 def _meaning(event: dict[str, Any], fin: dict[str, Any]) -> str:
     """What a title action meant in the story, for the officer reading the chain of title."""
     financing = f"financing #{fin['financing_id']}, {fin['financierName']}"
@@ -513,23 +502,18 @@ def _meaning(event: dict[str, Any], fin: dict[str, Any]) -> str:
             "surrender_accepted": "goods delivered; the bill is spent"}.get(event["action"], "")
 
 
-def _short(tx_hash: str) -> str:
-    return f"{tx_hash[:10]}...{tx_hash[-6:]}"
-
-
 def print_report(report: dict[str, Any], console: Console) -> None:
     bill, credit, fin, dup = report["bill"], report["credit"], report["financing"], report["doubleFinancing"]
     console.print(f"[bold]Hong Kong -> Shanghai, one shipment end to end[/bold]: chain {report['chainId']} "
                   f"({report['network']} profile, {report['rpcUrl']})")
-    console.print(_table("Consortium", ["participant", "account", "roles", "jurisdiction", "works for"], [
+    tables.print_table(console, "Consortium", ["participant", "account", "roles", "jurisdiction", "works for"], [
         [p["name"], p["address"], ", ".join(p["roles"]), p["jurisdiction"], p["institution"] or ""]
-        for p in report["participants"]], {"account"}))
+        for p in report["participants"]])
 
-    console.print(_table(f"Chain of title: bill {bill['transport_document_reference']} ({bill['token_id']})",
-                         ["#", "time", "action", "DCSA", "by", "holder", "beneficiary", "meaning", "transaction"], [
+    tables.print_table(console, f"Chain of title: bill {bill['transport_document_reference']} ({bill['token_id']})",
+                       ["#", "time", "action", "DCSA", "by", "holder", "beneficiary", "meaning", "transaction"], [
         [i + 1, e["time"], e["action"], e["dcsa"], e["actorName"], e["holderName"], e["beneficiaryName"] or "",
-         _meaning(e, fin), _short(e["tx_hash"])] for i, e in enumerate(bill["history"])],
-        {"time", "action", "transaction"}))
+         _meaning(e, fin), e["tx_hash"]] for i, e in enumerate(bill["history"])])
     console.print(f"status [bold]{bill['status']}[/bold]; the DCSA document's SHA-256 matches the bill: "
                   f"{'yes' if bill['documentMatches'] else 'NO'}")
 
@@ -547,8 +531,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         ["refused, nothing sent", credit["maker"], credit["selfApprovalRefused"], ""],
         ["approved (checker)", credit["checker"], f"status {v['status']}", utc_time(v["approved_at"])],
     ]
-    console.print(_table(f"Credit verification trail: {MEMBERS['exporter'].label} for {MEMBERS['hk_bank'].label}",
-                         ["event", "by", "detail", "time"], trail, {"time"}))
+    trail_title = f"Credit verification trail: {MEMBERS['exporter'].label} for {MEMBERS['hk_bank'].label}"
+    tables.print_table(console, trail_title, ["event", "by", "detail", "time"], trail, no_wrap={"time"})
     console.print(f"approved verification live now: {'yes' if credit['approvedAndValid'] else 'NO'}; "
                   f"commitment kept in {credit['commitmentFile']}")
 
@@ -573,14 +557,12 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                         f"{dup['secondBillHolder']}"],
         *[[f"net flow, {who}", money(change)] for who, change in fin["balanceChanges"].items()],
     ]
-    console.print(_table("Financing summary", ["", ""], summary, show_header=False))
+    tables.print_table(console, "Financing summary", ["", ""], summary, show_header=False)
 
     steps = [[s["n"], s["title"], s["actor"], len(s["transactions"]), f"{s['gasUsed']:,}",
               f"REFUSED: {s['refused']}" if s["refused"] else s["outcome"]] for s in report["steps"]]
-    table = _table("Steps and gas", ["#", "step", "by", "tx", "gas", "result"], steps)
-    table.add_section()
-    table.add_row("", "total", "", str(report["transactionCount"]), f"{report['gasTotal']:,}", "")
-    console.print(table)
+    tables.print_table(console, "Steps and gas", ["#", "step", "by", "tx", "gas", "result"], steps,
+                       total=["", "total", "", report["transactionCount"], f"{report['gasTotal']:,}", ""])
     console.print(f"Manifest {report['manifest']}; {report['transactionCount']} transactions, "
                   f"{report['gasTotal']:,} gas, {report['seconds']} s.", soft_wrap=True)
     explore = report["explore"]
@@ -611,19 +593,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", default="anvil", help="profile for --rpc-url: anvil or besu")
     parser.add_argument("--chain-id", type=int, help="refuse to run unless the node serves this chain id")
     args = parser.parse_args(argv)
-    if args.rpc_url and args.besu_like:
-        parser.error("--besu-like starts its own node; leave out --rpc-url (or use --network besu with it)")
-    if args.network != "anvil" and not args.rpc_url:
-        parser.error("--network applies to --rpc-url; the embedded node takes --besu-like")
-    console = Console(stderr=args.json, width=max(160, Console().width))
     options = Options(state_file=args.state_file, deployments_dir=args.deployments, work_dir=args.work_dir,
                       rpc_url=args.rpc_url, network=args.network, chain_id=args.chain_id, besu_like=args.besu_like)
+    problem = option_conflict(options)
+    if problem:
+        parser.error(problem)
+    return run_and_report(options, as_json=args.json)
+
+
+def option_conflict(options: Options) -> str | None:
+    """Why these options cannot go together, or None (the same check for `make demo` and `ebl demo`)."""
+    if options.rpc_url and options.besu_like:
+        return "--besu-like starts its own node; leave out --rpc-url (or use --network besu with it)"
+    if options.network != "anvil" and not options.rpc_url:
+        return "--network applies to --rpc-url; the embedded node takes --besu-like"
+    return None
+
+
+def run_and_report(options: Options, as_json: bool = False) -> int:
+    """Run the story and print the report (as JSON on stdout, progress on stderr, with `as_json`); the exit
+    code: 1 with one `error:` line on stderr when the story failed."""
+    console = tables.console(stderr=as_json)
     try:
         report = run(options, console)
     except EblError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if args.json:
+    if as_json:
         print(json.dumps(report, indent=2))
     else:
         print_report(report, console)

@@ -109,8 +109,9 @@ def onboard_credit_parties(onboard, signers):
 def run(anvil, admin, tmp_path, snapshot):
     """run(*args, key=admin_key, **env) -> click Result, against the session Anvil and a tmp manifest dir."""
     runner = CliRunner(mix_stderr=False)
+    # COLUMNS unset: tables are as wide as their values (not a terminal), whatever the shell running the tests
     base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
-                keys.PASSWORD_ENV: "", "EBL_KEYSTORE": ""}
+                keys.PASSWORD_ENV: "", "EBL_KEYSTORE": "", "COLUMNS": None}
 
     admin_key = admin.key.to_0x_hex()
 

@@ -208,3 +208,54 @@ def test_kill_stops_the_node_and_its_anvil(tmp_path):
         time.sleep(0.1)
     assert not port_in_use(port)
     assert (tmp_path / "s.json").exists()  # Anvil wrote its state on the way out
+
+
+# --- version, table width, the demo command ----------------------------------------------------------
+
+
+def test_version_names_the_package_and_the_contract_sources(run):
+    from importlib.metadata import version
+
+    from ebl_client import artifacts
+
+    result = run("--version")
+    assert result.exit_code == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith(f"ebl {version('ebl-client')} ") and artifacts.index()["sourceDigest"] in line
+    assert _ebl("--version", cwd=".").stdout == result.stdout  # the console script, no node needed
+
+
+def test_tables_fit_columns_and_json_keeps_every_hash_whole(deployed, signers):
+    bank, officer = signers[2].address, signers[3].address
+    assert deployed("participants", "add", bank, "--roles", "financier", "--jurisdiction", "HK",
+                    "--identifier", "2138009HARBOURBANK51").exit_code == 0
+    assert deployed("participants", "add", officer, "--roles", "verifier", "--jurisdiction", "HK",
+                    "--identifier-hash", "0x" + sample_hash(3).hex(), "--institution", bank).exit_code == 0
+    whole = "0x" + sample_hash(3).hex()
+    short = f"{whole[:6]}…{whole[-4:]}"
+
+    narrow = deployed("participants", "list", COLUMNS="100")
+    assert narrow.exit_code == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 100, narrow.stdout
+    assert short in narrow.stdout and whole not in narrow.stdout
+    assert f"{officer[:6]}…{officer[-4:]}" in narrow.stdout  # addresses too, when hashes alone are not enough
+
+    as_json = deployed("--json", "participants", "list", COLUMNS="100")
+    assert [p["identifier_hash"] for p in json.loads(as_json.stdout) if p["address"] == officer] == [whole]
+    assert "…" not in as_json.stdout
+
+    wide = deployed("participants", "list")  # no terminal and no COLUMNS (a pipe): every value whole
+    assert whole in wide.stdout and officer in wide.stdout and "…" not in wide.stdout
+
+
+def test_demo_help_and_usage_mistakes(tmp_path):
+    shown = _ebl("demo", "--help", cwd=tmp_path)
+    assert shown.returncode == 0 and "--besu-like" in shown.stdout and "--state-file" in shown.stdout
+    for args in (["demo", "--besu-like", "--rpc-url", "http://127.0.0.1:9"],  # starts its own node
+                 ["demo", "--network", "besu"],  # --network is for --rpc-url
+                 ["--rpc-url", "http://127.0.0.1:9", "demo"]):  # the demo's node options go after `demo`
+        proc = _ebl(*args, cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert not any(tmp_path.iterdir())  # refused before writing anything

@@ -2,6 +2,7 @@
 on disk, and the same story on a Besu-like Anvil with the besu profile and an audit of the JSON-RPC methods."""
 
 import json
+import re
 import shlex
 
 import pytest
@@ -114,7 +115,8 @@ def test_demo_tells_the_story_and_leaves_the_chain_for_ebl_bill_history(tmp_path
     assert json.loads(shown[1].stdout)["state"] == "repaid"
 
 
-def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys):
+def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # captured output, no terminal: lines as long as their text
     assert demo.main(demo_args(paths(tmp_path))) == 0
     out = capsys.readouterr().out
     for title in ("Consortium", "Chain of title: bill VHSL2611HKGSHA0007", "Credit verification trail",
@@ -124,6 +126,21 @@ def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys):
     assert "HKD 11,519,040.00 (80 % advance on the invoice) / HKD 172,785.60 (1.5 % flat for 90 days)" in out
     assert "bill history 0x" in out and "ebl node --state-file" in out
     assert "HKD 2,879,760.00: the rest of the invoice" in out
+
+
+def test_ebl_demo_runs_the_story_with_tables_that_fit_the_terminal(tmp_path):
+    p = paths(tmp_path)
+    # $EBL_RPC_URL is for the other commands: the demo starts its own node
+    env = {"COLUMNS": "100", "EBL_RPC_URL": "http://127.0.0.1:9"}
+    result = CliRunner(mix_stderr=False).invoke(cli, ["demo", *demo_args(p)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for title in ("Consortium", "Chain of title: bill VHSL2611HKGSHA0007", "Financing summary", "Steps and gas"):
+        assert title in out
+    table_lines = [line for line in out.splitlines() if line and line[0] in "┃│┏┡└"]
+    assert table_lines and max(len(line.rstrip()) for line in table_lines) <= 100
+    assert re.search(r"│ 0x[0-9a-f]{4}…[0-9a-f]{4} +│", out)  # a transaction hash, shortened to fit
+    assert p["state"].is_file() and (p["deployments"] / "31337.json").is_file()
 
 
 def test_demo_runs_twice_and_a_failed_run_keeps_the_previous_one(tmp_path, capsys, monkeypatch):

@@ -1,0 +1,47 @@
+"""`ebl node`: the embedded Anvil in the foreground, its state kept in a file so a restart keeps the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, default_state_file
+from .app import Context, pass_ctx
+from .output import emit_json
+
+
+@click.command()
+@click.option("--port", type=int, default=8545, show_default=True)
+@click.option("--state-file", type=click.Path(path_type=Path), default=None,
+              help=f"Anvil state: loaded at start, written back on stop, so a restart keeps the chain. "
+                   f"[default: {STATE_FILE}; {BESU_LIKE_STATE_FILE} with --besu-like]")
+@click.option("--fresh", is_flag=True, help="Start an empty chain (deletes the state file first).")
+@click.option("--besu-like", is_flag=True,
+              help="Chain id 1337, gas price 0, base fee 0, a block every second (test the besu profile).")
+@pass_ctx
+def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_like: bool) -> None:
+    """Run the embedded Anvil in the foreground until Ctrl-C."""
+    import signal
+
+    settings: Mapping[str, Any] = BESU_LIKE if besu_like else {}
+    state_file = state_file or default_state_file(besu_like)
+    anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings)
+    # `kill` (SIGTERM) must stop Anvil too, and let it write its state file, also while Anvil is starting:
+    # the handler is in place before Anvil opens its port, so no kill can leave Anvil running on its own.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        anvil.start()
+        info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
+        if ctx.as_json:
+            emit_json(info)
+        else:
+            click.echo(f"anvil listening on {anvil.url} (chain id {anvil.chain_id}), state in {state_file}; "
+                       "Ctrl-C stops")
+        anvil.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        anvil.stop()

@@ -1,0 +1,145 @@
+"""`ebl participants`: onboard, list, suspend and reinstate consortium participants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from ..chain import to_address
+from ..errors import InvalidInput
+from ..hashing import identifier_hash, new_salt
+from ..models import Participant, Role, jsonable
+from .app import Action, Context, pass_ctx, sends
+from .output import emit_json, emit_table
+
+PARTICIPANT_COLUMNS = ["account", "roles", "jurisdiction", "status", "institution", "identifier hash"]
+
+
+def participant_row(p: Participant) -> list[Any]:
+    return [p.address, ", ".join(p.roles.names()), p.jurisdiction, p.status.name.lower(), p.institution or "",
+            p.identifier_hash]
+
+
+def show_participants(ctx: Context, title: str, items: list[Participant]) -> None:
+    if ctx.as_json:
+        emit_json(items)
+    else:
+        emit_table(title, PARTICIPANT_COLUMNS, (participant_row(p) for p in items))
+
+
+def show_participant(ctx: Context, item: Participant, title: str = "participant") -> None:
+    if ctx.as_json:
+        emit_json(item)
+    else:
+        emit_table(title, PARTICIPANT_COLUMNS, [participant_row(item)])
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    participant: Participant
+    salt: bytes | None  # the identifier's salt, when the identifier was hashed here
+    salt_is_new: bool  # generated here: printed once, to be kept with the participant's file
+
+
+def show_onboarded(ctx: Context, result: Onboarded) -> None:
+    if ctx.as_json:
+        emit_json({**jsonable(result.participant), **({"salt": "0x" + result.salt.hex()} if result.salt else {})})
+        return
+    show_participant(ctx, result.participant, "onboarded")
+    if result.salt is not None and result.salt_is_new:
+        click.echo(f"identifier salt (keep it with the participant's file to prove the identifier later): "
+                   f"0x{result.salt.hex()}")
+
+
+@click.group()
+def participants() -> None:
+    """Onboard, list, suspend and reinstate consortium participants (admin actions need the admin key)."""
+
+
+@participants.command("add")
+@click.argument("account")
+@click.option("--roles", required=True, help="Comma-separated: " + ", ".join(r.name.lower() for r in Role if r.name))
+@click.option("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 code, e.g. HK, CN.")
+@click.option("--identifier", default=None,
+              help="Legal identifier (LEI, unified social credit code); only its salted hash goes on chain.")
+@click.option("--salt", default=None,
+              help="32-byte hex salt for --identifier (default: a new random salt, printed once).")
+@click.option("--identifier-hash", "identifier_hash_hex", default=None,
+              help="A precomputed salted identifier hash (32-byte hex).")
+@click.option("--institution", default=None, help="For a verifier officer: the financier it works for.")
+@sends(show_onboarded)
+def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, identifier: str | None,
+                     salt: str | None, identifier_hash_hex: str | None, institution: str | None) -> Action[Onboarded]:
+    """Onboard ACCOUNT with roles, jurisdiction and a salted identifier hash."""
+    role_bits = Role.parse(roles)
+    account = to_address(account, what="account")
+    if institution:
+        institution = to_address(institution, what="institution")
+    salt_bytes: bytes | None = None
+    if identifier_hash_hex and identifier:
+        raise InvalidInput("give --identifier or --identifier-hash, not both")
+    if identifier:
+        salt_bytes = _hex32(salt, "--salt") if salt else new_salt()
+        id_hash: bytes = identifier_hash(identifier, salt_bytes)
+    elif identifier_hash_hex:
+        id_hash = _hex32(identifier_hash_hex, "--identifier-hash")
+    else:
+        raise InvalidInput("give --identifier (hashed with a salt) or --identifier-hash")
+    return lambda signer: Onboarded(
+        ctx.participants().onboard(signer, account, role_bits, jurisdiction, id_hash, institution),
+        salt_bytes, salt_is_new=not salt)
+
+
+def _hex32(value: str, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput(f"{what} is not hex") from None
+    if len(raw) != 32:
+        raise InvalidInput(f"{what} must be 32 bytes (64 hex digits)")
+    return raw
+
+
+@participants.command("list")
+@pass_ctx
+def participants_list(ctx: Context) -> None:
+    """Every onboarded participant, in onboarding order."""
+    show_participants(ctx, "participants", ctx.participants().list())
+
+
+@participants.command("show")
+@click.argument("account")
+@pass_ctx
+def participants_show(ctx: Context, account: str) -> None:
+    """One participant's record."""
+    show_participant(ctx, ctx.participants().get(account))
+
+
+@participants.command("set-roles")
+@click.argument("account")
+@click.option("--roles", required=True, help="The new complete set of roles, comma-separated.")
+@click.option("--institution", default=None, help="For a verifier officer: the financier it works for.")
+@sends(show_participant)
+def participants_set_roles(ctx: Context, account: str, roles: str, institution: str | None) -> Action[Participant]:
+    """Replace ACCOUNT's roles (admin)."""
+    role_bits = Role.parse(roles)
+    return lambda signer: ctx.participants().update_roles(signer, account, role_bits, institution)
+
+
+@participants.command("suspend")
+@click.argument("account")
+@click.option("--reason", default="", help="Why; kept off chain, its hash goes into the event.")
+@sends(show_participant)
+def participants_suspend(ctx: Context, account: str, reason: str) -> Action[Participant]:
+    """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill."""
+    return lambda signer: ctx.participants().suspend(signer, account, reason)
+
+
+@participants.command("reinstate")
+@click.argument("account")
+@sends(show_participant)
+def participants_reinstate(ctx: Context, account: str) -> Action[Participant]:
+    """Reinstate a suspended ACCOUNT (admin)."""
+    return lambda signer: ctx.participants().reinstate(signer, account)
