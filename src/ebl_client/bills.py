@@ -1,5 +1,6 @@
 """Facade over BillOfLadingRegistry: issue an eBL from a DCSA transport document, every lifecycle action,
-the bill's state, its chain of title (one log query bounded by the issue block) and document checks.
+the pledge into a financing escrow, the bill's state, its chain of title (one log query bounded by the issue
+block) and document checks.
 
 The transport document stays off chain; the token holds the SHA-256 of its RFC 8785 canonical JSON, so
 anyone holding the file computes the same digest (`hashing.document_digest`). A document becomes title only
@@ -19,13 +20,14 @@ from web3.types import TxReceipt
 
 from .chain import Chain, ContractFacade, to_address
 from .documents import validate_transport_document
-from .errors import InvalidDocument, InvalidInput, TransactionFailed
+from .errors import BillNotFound, ERC721NonexistentToken, InvalidDocument, InvalidInput, TransactionFailed
 from .hashing import document_digest, load_json_file, text_hash
-from .models import Bill, BillStatus, TitleAction, TitleEvent
+from .models import Bill, BillStatus, Result, TitleAction, TitleEvent
 
 CONTRACT = "BillOfLadingRegistry"
 MAX_REFERENCE = 20  # DCSA transportDocumentReference: at most 20 characters
 ZERO = "0x" + "00" * 20
+MAX_UINT256 = (1 << 256) - 1
 
 
 def reference_bytes(reference: str) -> bytes:
@@ -37,20 +39,22 @@ def reference_bytes(reference: str) -> bytes:
 
 
 def reference_text(raw: bytes) -> str:
+    """The contract's bytes32 reference as text."""
     return bytes(raw).rstrip(b"\0").decode("ascii", errors="replace")
 
 
 def parse_token_id(value: str | int) -> int:
-    """A token id given as decimal or 0x-hex."""
-    if isinstance(value, int):
-        return value
-    text = value.strip()
-    try:
-        token = int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        raise InvalidInput(f"token id {value!r} is not a number (decimal or 0x-hex)") from None
-    if token <= 0:
-        raise InvalidInput(f"token id {value!r} must be positive")
+    """A token id given as decimal or 0x-hex: positive and at most 2**256 - 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        token = value
+    else:
+        text = str(value).strip()
+        try:
+            token = int(text, 16) if text.lower().startswith("0x") else int(text)
+        except ValueError:
+            raise InvalidInput(f"token id {value!r} is not a number (decimal or 0x-hex)") from None
+    if not 0 < token <= MAX_UINT256:
+        raise InvalidInput(f"token id {value!r} must be positive and below 2**256")
     return token
 
 
@@ -62,6 +66,11 @@ def load_document(document: dict[str, Any] | Path | str) -> dict[str, Any]:
     return data
 
 
+def carrier_of(token_id: int) -> ChecksumAddress:
+    """The issuing carrier encoded in a token id (serial << 160 | carrier)."""
+    return to_address("0x" + (token_id & ((1 << 160) - 1)).to_bytes(20, "big").hex())
+
+
 def _kind(straight: bool) -> str:
     return "straight" if straight else "to order"
 
@@ -71,39 +80,35 @@ def _optional(address: str) -> str | None:
 
 
 class Bills(ContractFacade):
+    """The title registry: one ERC-721 token per live eBL. Writes take the signer as `sender=` and return a
+    `Result` (the bill after the action, and the transaction); reads return models."""
+
     CONTRACT = CONTRACT
 
     def __init__(self, chain: Chain, address: str) -> None:
         super().__init__(chain, address)
-        self._event = self.contract.events.TitleAction()
+        self._title_action = self.contract.events.TitleAction()
+        self._bill_issued = self.contract.events.BillIssued()
 
     # --- carrier ----------------------------------------------------------------------------------------
 
     def issue(
         self,
-        signer: LocalAccount,
         document: dict[str, Any] | Path | str,
         holder: str,
         beneficiary: str | None = None,
         *,
-        straight: bool | None = None,
+        sender: LocalAccount,
         remark: str = "",
-    ) -> Bill:
+    ) -> Result[Bill]:
         """Issue the eBL for `document`, a DCSA eBL 3.0 transport document, to `holder` (DCSA's issueTo).
 
         The document is validated first (InvalidDocument, nothing sent) and alone decides to order or straight
         (`isToOrder`). To order: the beneficiary defaults to the holder (the shipper). Straight: `beneficiary`
-        is the account of the document's consignee and is required.
-
-        `straight` never overrides the document: when given it must agree with `isToOrder` or the issue is
-        refused. It stays only while the `ebl bill issue` command still passes its --straight/--to-order flag.
+        is the account of the document's consignee and is required. Caller: an active carrier.
         """
         doc = load_document(document)
         info = validate_transport_document(doc)
-        if straight is not None and straight != info.is_straight:
-            raise InvalidDocument("/isToOrder", f"the document is {_kind(info.is_straight)} (isToOrder "
-                                                f"{str(info.is_to_order).lower()}) but a {_kind(straight)} bill "
-                                                "was asked for: the document decides")
         holder_address = to_address(holder, what="holder")
         if info.is_straight and not beneficiary:
             raise InvalidInput(f"straight bill {info.reference} is consigned to {info.consignee}: give the "
@@ -111,19 +116,23 @@ class Bills(ContractFacade):
         beneficiary_address = to_address(beneficiary, what="beneficiary") if beneficiary else holder_address
         request = (reference_bytes(info.reference), document_digest(doc), holder_address, beneficiary_address,
                    info.is_straight)
-        receipt = self.chain.transact(signer, self.contract, "issue", request, text_hash(remark))
-        return self.get(self._token_of_action(receipt, TitleAction.ISSUE))
+        receipt = self._send(sender, "issue", request, text_hash(remark))
+        return self._result(self.get(self._issued_token(receipt)), receipt)
 
-    def accept_surrender(self, signer: LocalAccount, token_id: int | str, remark: str = "") -> Bill:
-        return self._act(signer, "acceptSurrender", token_id, remark=remark)
+    def accept_surrender(self, token_id: int | str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Accept a surrender for delivery: the goods are delivered and the bill accomplished. Caller: the
+        issuing carrier."""
+        return self._act(sender, "acceptSurrender", token_id, remark=remark)
 
-    def reject_surrender(self, signer: LocalAccount, token_id: int | str, remark: str = "") -> Bill:
-        return self._act(signer, "rejectSurrender", token_id, remark=remark)
+    def reject_surrender(self, token_id: int | str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Reject a surrender (for delivery or amendment): the surrendering holder gets the bill back. Caller:
+        the issuing carrier."""
+        return self._act(sender, "rejectSurrender", token_id, remark=remark)
 
-    def amend(self, signer: LocalAccount, token_id: int | str, document: dict[str, Any] | Path | str,
-              remark: str = "") -> Bill:
+    def amend(self, token_id: int | str, document: dict[str, Any] | Path | str, *, sender: LocalAccount,
+              remark: str = "") -> Result[Bill]:
         """Re-issue a bill surrendered for amendment with the amended document (validated like an issue, same
-        reference, same to order or straight); returns the successor."""
+        reference, same to order or straight); returns the successor. Caller: the issuing carrier, active."""
         token = parse_token_id(token_id)
         doc = load_document(document)
         info = validate_transport_document(doc)
@@ -135,76 +144,114 @@ class Bills(ContractFacade):
         if info.is_straight != current.straight:
             raise InvalidDocument("/isToOrder", f"bill {hex(token)} is {_kind(current.straight)}: an amendment "
                                                 f"cannot make it {_kind(info.is_straight)}")
-        receipt = self.chain.transact(signer, self.contract, "amend", token, document_digest(doc), text_hash(remark))
-        return self.get(self._token_of_action(receipt, TitleAction.ISSUE))
+        receipt = self._send(sender, "amend", token, reference_bytes(info.reference), document_digest(doc),
+                             text_hash(remark))
+        return self._result(self.get(self._issued_token(receipt)), receipt)
 
-    def switch_to_paper(self, signer: LocalAccount, token_id: int | str, reason: str) -> Bill:
-        return self._act(signer, "switchToPaper", token_id, remark=reason)
+    def switch_to_paper(self, token_id: int | str, reason: str, *, sender: LocalAccount) -> Result[Bill]:
+        """Void a bill its holder surrendered for amendment, because a paper original replaces it (DCSA SWTP).
+        Caller: the issuing carrier, active. `reason` stays off chain; its hash goes into the event."""
+        return self._act(sender, "switchToPaper", token_id, remark=reason)
 
     # --- holder, beneficiary, recipient ------------------------------------------------------------------
 
-    def transfer(self, signer: LocalAccount, token_id: int | str, to: str, remark: str = "") -> Bill:
-        """Transfer possession (holder) to `to`."""
-        return self._act(signer, "transferHolder", token_id, to_address(to, what="new holder"), remark=remark)
+    def transfer(self, token_id: int | str, to: str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Transfer possession to `to` (an active trader or financier); title stays. Caller: the holder."""
+        return self._act(sender, "transferHolder", token_id, to_address(to, what="new holder"), remark=remark)
 
-    def nominate(self, signer: LocalAccount, token_id: int | str, nominee: str | None, remark: str = "") -> Bill:
-        """The beneficiary nominates the next beneficiary (None withdraws the nomination)."""
+    def nominate(self, token_id: int | str, nominee: str | None, *, sender: LocalAccount,
+                 remark: str = "") -> Result[Bill]:
+        """Name the next beneficiary the holder may endorse to (None withdraws the nomination). Caller: the
+        beneficiary of a to-order bill."""
         target = to_address(nominee, what="nominee") if nominee else ZERO
-        return self._act(signer, "nominate", token_id, target, remark=remark)
+        return self._act(sender, "nominate", token_id, target, remark=remark)
 
-    def endorse(self, signer: LocalAccount, token_id: int | str, to: str, remark: str = "") -> Bill:
-        """Transfer title (beneficiary) to `to`; the holder acts."""
-        return self._act(signer, "endorse", token_id, to_address(to, what="endorsee"), remark=remark)
+    def endorse(self, token_id: int | str, to: str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Transfer title (beneficiary) to `to`; possession stays. Caller: the holder of a to-order bill (to
+        anyone when it holds title, else only to the beneficiary's nominee)."""
+        return self._act(sender, "endorse", token_id, to_address(to, what="endorsee"), remark=remark)
 
-    def transfer_owners(self, signer: LocalAccount, token_id: int | str, holder: str, beneficiary: str,
-                        remark: str = "") -> Bill:
-        return self._act(signer, "transferOwners", token_id, to_address(holder, what="new holder"),
+    def transfer_owners(self, token_id: int | str, holder: str, beneficiary: str, *, sender: LocalAccount,
+                        remark: str = "") -> Result[Bill]:
+        """Endorse to `beneficiary` and transfer to `holder` in one step. Caller: the holder holding title."""
+        return self._act(sender, "transferOwners", token_id, to_address(holder, what="new holder"),
                          to_address(beneficiary, what="new beneficiary"), remark=remark)
 
-    def blank_endorse(self, signer: LocalAccount, token_id: int | str, remark: str = "") -> Bill:
-        return self._act(signer, "blankEndorse", token_id, remark=remark)
+    def blank_endorse(self, token_id: int | str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Endorse in blank: whoever holds the bill holds title. Caller: the holder who is the beneficiary."""
+        return self._act(sender, "blankEndorse", token_id, remark=remark)
 
-    def reject(self, signer: LocalAccount, token_id: int | str, remark: str = "") -> Bill:
-        """The recipient of the last move refuses it; the previous parties are restored."""
-        return self._act(signer, "reject", token_id, remark=remark)
+    def reject(self, token_id: int | str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
+        """Refuse the last move to the caller; the previous parties are restored. Caller: its recipient, as
+        the next action on the bill."""
+        return self._act(sender, "reject", token_id, remark=remark)
 
-    def surrender(self, signer: LocalAccount, token_id: int | str, purpose: str = "delivery", remark: str = "") -> Bill:
-        """Surrender to the carrier, for `delivery` of the goods or for `amendment`."""
+    def surrender(self, token_id: int | str, purpose: str = "delivery", *, sender: LocalAccount,
+                  remark: str = "") -> Result[Bill]:
+        """Surrender to the carrier, for `delivery` of the goods (the holder must hold title) or for
+        `amendment` (also a switch to paper). Caller: the holder."""
         functions = {"delivery": "surrenderForDelivery", "amendment": "surrenderForAmendment"}
         if purpose not in functions:
             raise InvalidInput(f"surrender purpose {purpose!r} is not one of: delivery, amendment")
-        return self._act(signer, functions[purpose], token_id, remark=remark)
+        return self._act(sender, functions[purpose], token_id, remark=remark)
+
+    def pledge(self, token_id: int | str, escrow: str, data: bytes, *, sender: LocalAccount,
+               remark: str = "") -> tuple[TxReceipt, Result[Bill]]:
+        """Pledge the bill into an escrow, which accepts it (with `data`, e.g. a financing request) in the same
+        transaction or refuses it, undoing the pledge. Caller: the holder holding title of a to-order bill.
+        Returns the receipt too, for the escrow's events (`Financings.request` wraps this)."""
+        token = parse_token_id(token_id)
+        receipt = self._send(sender, "pledge", token, to_address(escrow, what="escrow"), bytes(data),
+                             text_hash(remark))
+        return receipt, self._result(self.get(token), receipt)
+
+    # --- admin -------------------------------------------------------------------------------------------
+
+    def pause(self, *, sender: LocalAccount) -> Result[bool]:
+        """Stop every action on every bill (and the financing escrow with it). Caller: the registry admin."""
+        receipt = self._send(sender, "pause")
+        return self._result(self.paused(), receipt)
+
+    def unpause(self, *, sender: LocalAccount) -> Result[bool]:
+        """Resume after `pause`. Caller: the registry admin."""
+        receipt = self._send(sender, "unpause")
+        return self._result(self.paused(), receipt)
 
     # --- reads ---------------------------------------------------------------------------------------
 
     def get(self, token_id: int | str) -> Bill:
-        """The bill; BillNotFound-style ERC721NonexistentToken for an unknown id."""
+        """The bill; BillNotFound for an unknown token id."""
         token = parse_token_id(token_id)
-        raw: Any = self.chain.call(self.contract, "bill", token)
-        (carrier, holder, beneficiary, nominee, status, straight, blank, issued_block, document_hash,
-         generation, predecessor, successor, _previous, _last_move) = raw
+        b = self._bill(token)
         return Bill(
-            token_id=token,
-            transport_document_reference=self._reference(token, int(issued_block), int(predecessor)),
-            carrier=to_address(carrier), holder=to_address(holder), beneficiary=_optional(beneficiary),
-            nominee=_optional(nominee), status=BillStatus(status), straight=bool(straight),
-            blank_endorsed=bool(blank), issued_block=int(issued_block),
-            document_hash="0x" + bytes(document_hash).hex(), generation=int(generation),
-            predecessor=int(predecessor) or None, successor=int(successor) or None,
+            token_id=token, transport_document_reference=self._reference(token, int(b.issuedBlock)),
+            carrier=to_address(b.carrier), holder=to_address(b.holder), beneficiary=_optional(b.beneficiary),
+            nominee=_optional(b.nominee), status=BillStatus(b.status), straight=bool(b.straight),
+            blank_endorsed=bool(b.blankEndorsed), issued_block=int(b.issuedBlock),
+            document_hash="0x" + bytes(b.documentHash).hex(), generation=int(b.generation),
+            predecessor=int(b.predecessor) or None, successor=int(b.successor) or None,
         )
 
     def token_of(self, carrier: str, reference: str) -> int | None:
-        """The live bill for a carrier's transport document reference."""
+        """The live bill for a carrier's transport document reference, or None."""
         token = int(self.chain.call(self.contract, "tokenOf", to_address(carrier, what="carrier"),
                                     reference_bytes(reference)))
         return token or None
+
+    def balance_of(self, holder: str) -> int:
+        """How many live bills `holder` controls (ERC-721 balanceOf)."""
+        return int(self.chain.call(self.contract, "balanceOf", to_address(holder, what="holder")))
+
+    def paused(self) -> bool:
+        """Whether the admin has paused the registry."""
+        return bool(self.chain.call(self.contract, "paused"))
 
     def history(self, token_id: int | str) -> list[TitleEvent]:
         """The chain of title, in order: one eth_getLogs from the bill's issue block, filtered by token,
         and one eth_getBlockByNumber per block for the time of each action."""
         token = parse_token_id(token_id)
-        issued_block = int(self.chain.call(self.contract, "bill", token)[7])
-        events = [self._title_event(log) for log in self._logs(token, issued_block, "latest")]
+        issued_block = int(self._bill(token).issuedBlock)
+        events = [self._title_event(log) for log in self._logs(self._title_action, token, issued_block, "latest")]
         times = {b: self.chain.block_time(b) for b in sorted({e.block for e in events})}
         return [replace(e, timestamp=times[e.block]) for e in events]
 
@@ -215,21 +262,27 @@ class Bills(ContractFacade):
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _act(self, signer: LocalAccount, fn: str, token_id: int | str, *args: Any, remark: str = "") -> Bill:
-        token = parse_token_id(token_id)
-        self.chain.transact(signer, self.contract, fn, token, *args, text_hash(remark))
-        return self.get(token)
+    def _bill(self, token: int) -> Any:
+        try:
+            return self.chain.call(self.contract, "bill", token)
+        except ERC721NonexistentToken:
+            raise BillNotFound(f"no bill with token id {hex(token)}") from None
 
-    def _logs(self, token: int, from_block: int, to_block: int | str) -> list[Any]:
+    def _act(self, sender: LocalAccount, fn: str, token_id: int | str, *args: Any, remark: str = "") -> Result[Bill]:
+        token = parse_token_id(token_id)
+        receipt = self._send(sender, fn, token, *args, text_hash(remark))
+        return self._result(self.get(token), receipt)
+
+    def _logs(self, event: Any, token: int, from_block: int, to_block: int | str) -> list[Any]:
         topic = HexBytes(token.to_bytes(32, "big")).to_0x_hex()
         logs = self.chain.w3.eth.get_logs({
             "address": self.address, "fromBlock": from_block, "toBlock": to_block,  # type: ignore[typeddict-item]
-            "topics": [self._event.topic, topic],
+            "topics": [event.topic, topic],
         })
         return list(logs)
 
     def _title_event(self, log: Any) -> TitleEvent:
-        args = self._event.process_log(log)["args"]
+        args = self._title_action.process_log(log)["args"]
         remark = bytes(args["remarkHash"])
         return TitleEvent(
             token_id=int(args["tokenId"]), action=TitleAction(args["action"]), actor=to_address(args["actor"]),
@@ -239,33 +292,19 @@ class Bills(ContractFacade):
             log_index=int(log["logIndex"]),
         )
 
-    def _token_of_action(self, receipt: TxReceipt, action: TitleAction) -> int:
+    def _issued_token(self, receipt: TxReceipt) -> int:
+        """The token a transaction issued (an issue, or an amendment's successor): its BillIssued event."""
         for log in receipt["logs"]:
-            if to_address(log["address"]) == self.address and HexBytes(log["topics"][0]) == HexBytes(self._event.topic):
-                event = self._event.process_log(log)["args"]
-                if event["action"] == action:
-                    return int(event["tokenId"])
-        raise TransactionFailed(f"no {action.name} event in transaction {receipt['transactionHash'].to_0x_hex()}")
+            if to_address(log["address"]) == self.address and HexBytes(log["topics"][0]) == HexBytes(
+                    self._bill_issued.topic):
+                return int(self._bill_issued.process_log(log)["args"]["tokenId"])
+        raise TransactionFailed(f"no BillIssued event in transaction {receipt['transactionHash'].to_0x_hex()}")
 
-    def _reference(self, token: int, issued_block: int, predecessor: int) -> str:
-        """The transport document reference. The contract keeps only a hash of it inside the token id, so
-        it is read from the calldata of the `issue` that started the bill (an amendment continues its
-        predecessor's reference). "" when that call went through another contract (e.g. a multisig)."""
-        if predecessor:
-            pred = self.chain.call(self.contract, "bill", predecessor)
-            return self._reference(predecessor, int(pred[7]), int(pred[10]))
-        logs = [log for log in self._logs(token, issued_block, issued_block)
-                if self._event.process_log(log)["args"]["action"] == TitleAction.ISSUE]
+    def _reference(self, token: int, issued_block: int) -> str:
+        """The transport document reference, from the bill's BillIssued event (the contract keeps only a hash
+        of it inside the token id)."""
+        logs = self._logs(self._bill_issued, token, issued_block, issued_block)
         if not logs:
-            return ""
-        tx = self.chain.w3.eth.get_transaction(logs[0]["transactionHash"])
-        try:
-            fn, params = self.contract.decode_function_input(tx["input"])
-        except ValueError:
-            return ""
-        return reference_text(params["request"]["transportDocumentReference"]) if fn.fn_name == "issue" else ""
+            raise TransactionFailed(f"bill {hex(token)} has no BillIssued event in block {issued_block}")
+        return reference_text(self._bill_issued.process_log(logs[0])["args"]["transportDocumentReference"])
 
-
-def carrier_of(token_id: int) -> ChecksumAddress:
-    """The issuing carrier encoded in a token id (serial << 160 | carrier)."""
-    return to_address("0x" + (token_id & ((1 << 160) - 1)).to_bytes(20, "big").hex())

@@ -39,6 +39,7 @@ from .errors import (
     UnknownContractError,
     WrongChain,
 )
+from .models import Result, T, Transaction
 from .networks import ANVIL, NetworkProfile
 
 #: a transaction being built: web3's TxParams TypedDict is too strict for incremental building
@@ -217,7 +218,10 @@ class Chain:
     # --- contracts ----------------------------------------------------------------------------------
 
     def contract(self, name: str, address: str) -> Contract:
-        contract: Contract = self.w3.eth.contract(address=to_address(address), abi=artifacts.load(name).abi)
+        """Contract `name` of the artifacts at `address`; struct results decode as named tuples."""
+        contract: Contract = self.w3.eth.contract(
+            address=to_address(address), abi=artifacts.load(name).abi, decode_tuples=True
+        )
         return contract
 
     def block_time(self, block: BlockIdentifier = "latest") -> int:
@@ -357,6 +361,14 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def transaction_of(receipt: TxReceipt) -> Transaction:
+    """The audit-trail view of a mined transaction's receipt."""
+    return Transaction(
+        hash=HexBytes(receipt["transactionHash"]).to_0x_hex(), block=int(receipt["blockNumber"]),
+        gas_used=int(receipt["gasUsed"]), sender=to_checksum_address(receipt["from"]),
+    )
+
+
 class ContractFacade:
     """Base of the typed facades (participants, bills, credit, ...): one contract of the suite on one chain."""
 
@@ -371,3 +383,12 @@ class ContractFacade:
     def of(cls, chain: Chain, deployment: Any) -> Self:
         """The facade for the suite's deployed contract (`deployment`: a deployment.Deployment)."""
         return cls(chain, deployment.address(cls.CONTRACT))
+
+    def _send(self, sender: LocalAccount, fn: str, *args: Any) -> TxReceipt:
+        """Sign and send `fn(*args)` on this facade's contract from `sender`; the receipt once mined. A
+        refusal raises the contract error's named exception before anything is sent."""
+        return self.chain.transact(sender, self.contract, fn, *args)
+
+    @staticmethod
+    def _result(value: T, receipt: TxReceipt) -> Result[T]:
+        return Result(value, transaction_of(receipt))

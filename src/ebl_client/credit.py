@@ -1,7 +1,8 @@
 """Facade over CreditHashRegistry: anchor and revoke commitments, check reports and disclosed fields
 against the chain, consent, and the maker-checker verification of a financier's officers.
 
-The report itself never leaves the caller: only `hashing.commit(report).root` is anchored.
+The report itself never leaves the caller: only `hashing.commit(report).root` is anchored. A record is
+identified by (provider, subject, root) and counts only while its provider is an active credit provider.
 """
 
 from __future__ import annotations
@@ -11,24 +12,28 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from .chain import ContractFacade, to_address
-from .errors import InvalidInput
-from .hashing import Commitment, Disclosure, text_hash
-from .models import ConsentRecord, CreditRecord, CreditVerification, VerificationStatus
+from .errors import CreditRecordNotFound, InvalidInput
+from .hashing import Commitment, Disclosure, canonical_json, text_hash
+from .models import ConsentRecord, CreditRecord, CreditVerification, Result, VerificationStatus
 
 CONTRACT = "CreditHashRegistry"
 MAX_UINT40 = (1 << 40) - 1
 
 
-def _root(value: bytes | str) -> bytes:
-    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+def root_bytes(value: bytes | str) -> bytes:
+    """A commitment root (32 bytes, or 64 hex digits with or without 0x)."""
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    except ValueError:
+        raise InvalidInput(f"commitment root {value!r} is not hex") from None
     if len(raw) != 32:
         raise InvalidInput("a commitment root is 32 bytes (64 hex digits)")
     return raw
 
 
 def _timestamp(value: int, what: str) -> int:
-    if not 0 < value <= MAX_UINT40:
-        raise InvalidInput(f"{what} {value} is not a unix time")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_UINT40:
+        raise InvalidInput(f"{what} {value!r} is not a unix time")
     return value
 
 
@@ -40,102 +45,168 @@ def _address_or_none(value: str) -> str | None:
     return None if int(value, 16) == 0 else to_address(value)
 
 
-class Credit(ContractFacade):
+class CreditRecords(ContractFacade):
+    """The credit-hash registry. Writes take the signer as `sender=` and return a `Result`; reads return
+    models. Every record is named by its provider, subject and root."""
+
     CONTRACT = CONTRACT
 
     # --- credit provider ------------------------------------------------------------------------------
 
-    def anchor(self, signer: LocalAccount, subject: str, commitment: Commitment, expires_at: int) -> CreditRecord:
-        """Anchor a commitment's root for `subject` until `expires_at` (unix time). Provider only."""
+    def anchor(self, subject: str, commitment: Commitment, expires_at: int, *,
+               sender: LocalAccount) -> Result[CreditRecord]:
+        """Anchor a commitment's root for `subject` until `expires_at` (unix time, within the registry's
+        `max_validity`). Caller: an active credit provider, who owns the record."""
         subject = to_address(subject, what="subject")
-        self.chain.transact(signer, self.contract, "anchor", subject, commitment.root, commitment.schema_id,
-                            _timestamp(expires_at, "expiry"))
-        return self.record(subject, commitment.root)
+        receipt = self._send(sender, "anchor", subject, commitment.root, commitment.schema_id,
+                             _timestamp(expires_at, "expiry"))
+        return self._result(self.get(sender.address, subject, commitment.root), receipt)
 
-    def anchor_batch(self, signer: LocalAccount, items: list[tuple[str, bytes]], schema_id: bytes,
-                     expires_at: int) -> list[CreditRecord]:
-        """Anchor many (subject, root) pairs in one transaction; all or nothing."""
+    def anchor_batch(self, items: list[tuple[str, bytes]], schema_id: bytes, expires_at: int, *,
+                     sender: LocalAccount) -> Result[list[CreditRecord]]:
+        """Anchor many (subject, root) pairs in one transaction, all or nothing. Caller: a credit provider."""
         subjects = [to_address(s, what="subject") for s, _ in items]
-        roots = [_root(r) for _, r in items]
-        self.chain.transact(signer, self.contract, "anchorBatch", subjects, roots, schema_id,
-                            _timestamp(expires_at, "expiry"))
-        return [self.record(s, r) for s, r in zip(subjects, roots, strict=True)]
+        roots = [root_bytes(r) for _, r in items]
+        receipt = self._send(sender, "anchorBatch", subjects, roots, schema_id, _timestamp(expires_at, "expiry"))
+        return self._result([self.get(sender.address, s, r) for s, r in zip(subjects, roots, strict=True)], receipt)
 
-    def revoke(self, signer: LocalAccount, subject: str, root: bytes | str, reason: str = "") -> CreditRecord:
+    def revoke(self, subject: str, root: bytes | str, reason: str = "", *,
+               sender: LocalAccount) -> Result[CreditRecord]:
+        """Revoke one of the caller's own records. Caller: the provider that anchored it, still active."""
         subject = to_address(subject, what="subject")
-        self.chain.transact(signer, self.contract, "revoke", subject, _root(root), text_hash(reason))
-        return self.record(subject, root)
+        receipt = self._send(sender, "revoke", subject, root_bytes(root), text_hash(reason))
+        return self._result(self.get(sender.address, subject, root), receipt)
+
+    # --- supervision ---------------------------------------------------------------------------------
+
+    def revoke_as_supervisor(self, provider: str, subject: str, root: bytes | str, reason: str, *,
+                             sender: LocalAccount) -> Result[CreditRecord]:
+        """Revoke any provider's record (a disputed one, or one a struck-off provider can no longer revoke).
+        Caller: the registry admin or an active regulator. `reason` stays off chain; its hash is in the event."""
+        provider, subject = to_address(provider, what="provider"), to_address(subject, what="subject")
+        receipt = self._send(sender, "revokeAsSupervisor", provider, subject, root_bytes(root), text_hash(reason))
+        return self._result(self.get(provider, subject, root), receipt)
+
+    def set_max_validity(self, seconds: int, *, sender: LocalAccount) -> Result[int]:
+        """Set the longest validity of new anchors (one day to ten years). Caller: the registry admin."""
+        receipt = self._send(sender, "setMaxValidity", _timestamp(seconds, "validity"))
+        return self._result(self.max_validity(), receipt)
 
     # --- subject ---------------------------------------------------------------------------------------
 
-    def grant_consent(self, signer: LocalAccount, root: bytes | str, financier: str, expires_at: int) -> ConsentRecord:
-        financier = to_address(financier, what="financier")
-        self.chain.transact(signer, self.contract, "grantConsent", _root(root), financier,
-                            _timestamp(expires_at, "consent expiry"))
-        return self.consent(signer.address, root, financier)
+    def grant_consent(self, provider: str, root: bytes | str, financier: str, expires_at: int, *,
+                      sender: LocalAccount) -> Result[ConsentRecord]:
+        """The subject (the caller, an active trader) consents to `financier` relying on `provider`'s record
+        of it until `expires_at`."""
+        provider, financier = to_address(provider, what="provider"), to_address(financier, what="financier")
+        receipt = self._send(sender, "grantConsent", provider, root_bytes(root), financier,
+                             _timestamp(expires_at, "consent expiry"))
+        return self._result(self.get_consent(provider, sender.address, root, financier), receipt)
 
-    def withdraw_consent(self, signer: LocalAccount, root: bytes | str, financier: str) -> ConsentRecord:
-        financier = to_address(financier, what="financier")
-        self.chain.transact(signer, self.contract, "withdrawConsent", _root(root), financier)
-        return self.consent(signer.address, root, financier)
+    def withdraw_consent(self, provider: str, root: bytes | str, financier: str, *,
+                         sender: LocalAccount) -> Result[ConsentRecord]:
+        """The subject (the caller) withdraws its consent to `financier`."""
+        provider, financier = to_address(provider, what="provider"), to_address(financier, what="financier")
+        receipt = self._send(sender, "withdrawConsent", provider, root_bytes(root), financier)
+        return self._result(self.get_consent(provider, sender.address, root, financier), receipt)
 
     # --- financier's verifier officers ----------------------------------------------------------------
 
-    def record_verification(self, signer: LocalAccount, financier: str, subject: str,
-                            root: bytes | str) -> CreditVerification:
-        """Maker: the officer checked the subject's report against the anchored root."""
+    def record_verification(self, financier: str, subject: str, provider: str, root: bytes | str, *,
+                            sender: LocalAccount) -> Result[CreditVerification]:
+        """Maker: an officer of `financier` records that the subject's report matched `provider`'s record
+        `root` (valid, with the subject's live consent)."""
         financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
-        self.chain.transact(signer, self.contract, "recordVerification", financier, subject, _root(root))
-        return self.verification(financier, subject)
+        receipt = self._send(sender, "recordVerification", financier, subject, to_address(provider, what="provider"),
+                             root_bytes(root))
+        return self._result(self.get_verification(financier, subject), receipt)
 
-    def approve_verification(self, signer: LocalAccount, financier: str, subject: str) -> CreditVerification:
-        """Checker: a second officer of the same financier approves."""
+    def approve_verification(self, financier: str, subject: str, *,
+                             sender: LocalAccount) -> Result[CreditVerification]:
+        """Checker: a second officer of the same financier approves the recorded verification."""
         financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
-        self.chain.transact(signer, self.contract, "approveVerification", financier, subject)
-        return self.verification(financier, subject)
+        receipt = self._send(sender, "approveVerification", financier, subject)
+        return self._result(self.get_verification(financier, subject), receipt)
 
     # --- reads ------------------------------------------------------------------------------------------
 
-    def record(self, subject: str, root: bytes | str) -> CreditRecord:
-        subject, raw_root = to_address(subject, what="subject"), _root(root)
-        provider, anchored_at, expires_at, revoked = self.chain.call(self.contract, "record", subject, raw_root)
+    def get(self, provider: str, subject: str, root: bytes | str) -> CreditRecord:
+        """`provider`'s record of `root` for `subject`; CreditRecordNotFound when it anchored none."""
+        provider, subject, raw_root = (to_address(provider, what="provider"), to_address(subject, what="subject"),
+                                       root_bytes(root))
+        r = self.chain.call(self.contract, "record", provider, subject, raw_root)
+        if int(r.provider, 16) == 0:
+            raise CreditRecordNotFound(f"{provider} anchored no record {_hex(raw_root)} for subject {subject}")
         return CreditRecord(
-            subject=subject, root=_hex(raw_root), provider=_address_or_none(provider),
-            anchored_at=int(anchored_at), expires_at=int(expires_at), revoked=bool(revoked),
-            valid=self.is_valid(subject, raw_root),
+            provider=provider, subject=subject, root=_hex(raw_root), anchored_at=int(r.anchoredAt),
+            expires_at=int(r.expiresAt), revoked=bool(r.revoked), valid=self.is_valid(provider, subject, raw_root),
         )
 
-    def is_valid(self, subject: str, root: bytes | str) -> bool:
-        return bool(self.chain.call(self.contract, "isValid", to_address(subject, what="subject"), _root(root)))
+    def providers_of(self, subject: str, root: bytes | str) -> list[str]:
+        """Every provider that anchored `root` for `subject` (from the Anchored and BatchAnchored events), in
+        the order they did: how a verifier finds the record behind a commitment file."""
+        subject, raw_root = to_address(subject, what="subject"), root_bytes(root)
+        found: list[str] = []
+        single = self.contract.events.Anchored()
+        for log in self.chain.w3.eth.get_logs({
+            "address": self.address, "fromBlock": 0, "toBlock": "latest",
+            "topics": [single.topic, "0x" + bytes(12).hex() + subject[2:].lower(), _hex(raw_root)],
+        }):
+            found.append(to_address(single.process_log(log)["args"]["provider"]))
+        batch = self.contract.events.BatchAnchored()
+        for log in self.chain.w3.eth.get_logs({
+            "address": self.address, "fromBlock": 0, "toBlock": "latest", "topics": [batch.topic],
+        }):
+            args = batch.process_log(log)["args"]
+            if any(to_address(s) == subject and bytes(r) == raw_root
+                   for s, r in zip(args["subjects"], args["roots"], strict=True)):
+                found.append(to_address(args["provider"]))
+        return list(dict.fromkeys(found))
 
-    def verify_field(self, subject: str, disclosure: Disclosure) -> bool:
-        """On chain: the disclosed field's leaf is in the tree of a valid record of `subject`."""
-        return bool(self.chain.call(self.contract, "verifyField", to_address(subject, what="subject"),
-                                    disclosure.root, disclosure.leaf, disclosure.proof))
+    def is_valid(self, provider: str, subject: str, root: bytes | str) -> bool:
+        """Whether the record exists, is not revoked or expired, and its provider is active."""
+        return bool(self.chain.call(self.contract, "isValid", to_address(provider, what="provider"),
+                                    to_address(subject, what="subject"), root_bytes(root)))
+
+    def verify_field(self, provider: str, subject: str, disclosure: Disclosure) -> bool:
+        """On chain: the disclosed field (path, value, salt) is in the tree of `provider`'s valid record of
+        `subject`; the contract computes the leaf itself."""
+        return bool(self.chain.call(
+            self.contract, "verifyField", to_address(provider, what="provider"), to_address(subject, what="subject"),
+            disclosure.root, disclosure.path, canonical_json(disclosure.value), disclosure.salt, disclosure.proof))
 
     def field_leaf(self, path: str, canonical_value: bytes, salt: bytes) -> bytes:
         """The contract's own leaf computation (used to check the client's against it)."""
         return bytes(self.chain.call(self.contract, "fieldLeaf", path, canonical_value, salt))
 
-    def consent(self, subject: str, root: bytes | str, financier: str) -> ConsentRecord:
-        subject, financier, raw_root = to_address(subject), to_address(financier), _root(root)
-        granted_at, expires_at, withdrawn = self.chain.call(self.contract, "consent", subject, raw_root, financier)
-        live = bool(self.chain.call(self.contract, "hasConsent", subject, raw_root, financier))
-        return ConsentRecord(subject, _hex(raw_root), financier, int(granted_at), int(expires_at), bool(withdrawn),
-                             live)
+    def get_consent(self, provider: str, subject: str, root: bytes | str, financier: str) -> ConsentRecord:
+        """The subject's consent to `financier` on `provider`'s record (granted_at 0: never granted)."""
+        provider, subject, financier, raw_root = (to_address(provider, what="provider"),
+                                                  to_address(subject, what="subject"),
+                                                  to_address(financier, what="financier"), root_bytes(root))
+        c = self.chain.call(self.contract, "consent", provider, subject, raw_root, financier)
+        live = bool(self.chain.call(self.contract, "hasConsent", provider, subject, raw_root, financier))
+        return ConsentRecord(provider, subject, _hex(raw_root), financier, int(c.grantedAt), int(c.expiresAt),
+                             bool(c.withdrawn), live)
 
-    def verification(self, financier: str, subject: str) -> CreditVerification:
-        financier, subject = to_address(financier), to_address(subject)
-        raw: Any = self.chain.call(self.contract, "verification", financier, subject)
-        root, maker, status, recorded_at, checker, approved_at = raw
-        status = VerificationStatus(status)
+    def get_verification(self, financier: str, subject: str) -> CreditVerification:
+        """`financier`'s verification of `subject` (status NONE when there is none)."""
+        financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
+        v: Any = self.chain.call(self.contract, "verification", financier, subject)
+        status = VerificationStatus(v.status)
+        none = status is VerificationStatus.NONE
         return CreditVerification(
-            financier=financier, subject=subject, root=None if status is VerificationStatus.NONE else _hex(root),
-            status=status, maker=_address_or_none(maker), recorded_at=int(recorded_at),
-            checker=_address_or_none(checker), approved_at=int(approved_at),
+            financier=financier, subject=subject, provider=None if none else to_address(v.provider),
+            root=None if none else _hex(v.root), status=status, maker=_address_or_none(v.maker),
+            recorded_at=int(v.recordedAt), checker=_address_or_none(v.checker), approved_at=int(v.approvedAt),
             approved_and_valid=self.has_approved_verification(financier, subject),
         )
 
     def has_approved_verification(self, financier: str, subject: str) -> bool:
+        """What the escrow asks before funding: an approved verification whose record and consent still hold."""
         return bool(self.chain.call(self.contract, "hasApprovedVerification", to_address(financier),
                                     to_address(subject)))
+
+    def max_validity(self) -> int:
+        """The longest validity, in seconds, a new anchor may have."""
+        return int(self.chain.call(self.contract, "maxValidity"))

@@ -2,6 +2,10 @@
 
 The manifest is written once, atomically (write to a temporary file, then rename), and only after
 every contract deployed: a failed deployment leaves the previous manifest exactly as it was.
+
+A manifest is not trusted as it stands: before anything is sent, `load_for` checks that each address runs
+exactly the code of the shipped artifact (immutables masked) and that the contracts point at each other as
+deployed, so a tampered manifest (an escrow address pointing at an attacker's contract) is refused.
 """
 
 from __future__ import annotations
@@ -15,15 +19,24 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from . import artifacts
 from .chain import Chain, to_address
 from .errors import DeploymentError
+from .models import Role
 
 #: Deployment order; each entry's constructor arguments come from `_constructor_args`.
 SUITE: tuple[str, ...] = ("ParticipantRegistry", "BillOfLadingRegistry", "CreditHashRegistry", "FinancingEscrow")
 #: Days after maturity before a financier may claim the bill of a defaulted financing.
 DEFAULT_GRACE_DAYS = 14
+#: The shortest tenor (request or offer to maturity) the escrow accepts: no "maturity in two minutes" offer.
+DEFAULT_MIN_TENOR_DAYS = 7
+#: How long a financing request reserves its invoice fingerprint before another request may take it over.
+DEFAULT_RESERVATION_DAYS = 30
+#: The longest validity of a credit-report anchor.
+DEFAULT_MAX_VALIDITY_DAYS = 400
+DAY = 86_400
 DEFAULT_DIR = Path("deployments")
 DIR_ENV = "EBL_DEPLOYMENTS"
 
@@ -101,42 +114,87 @@ def save(deployment: Deployment, directory: Path) -> Path:
 
 
 def load_for(chain: Chain, directory: Path) -> Deployment:
-    """The manifest for the connected chain, checked against it: every contract must have code."""
+    """The manifest for the connected chain, verified against it (`verify`): DeploymentError otherwise."""
     deployment = load(directory, chain.chain_id)
+    verify(chain, deployment, manifest_path(directory, chain.chain_id))
+    return deployment
+
+
+def verify(chain: Chain, deployment: Deployment, source: Path | str = "the manifest") -> None:
+    """Refuse a deployment whose contracts are not the shipped ones or not wired to each other: each address
+    must run the artifact's runtime code byte for byte (the constructor's immutables masked), and the title
+    registry, credit registry and escrow must name the deployment's own contracts."""
     for name, deployed in deployment.contracts.items():
-        if not chain.has_code(deployed.address):
+        code = bytearray(chain.w3.eth.get_code(to_address(deployed.address)))
+        if not code:
             raise DeploymentError(
                 f"{name} at {deployed.address} has no code on chain {chain.chain_id} "
                 f"(was the chain reset?): run `ebl deploy --redeploy`"
             )
-    return deployment
+        artifact = artifacts.load(name)
+        expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
+        if len(code) == len(expected):
+            for references in artifact.immutable_references.values():
+                for ref in references:
+                    code[ref["start"]:ref["start"] + ref["length"]] = bytes(ref["length"])
+        if bytes(code) != expected:
+            raise DeploymentError(
+                f"{name} at {deployed.address} does not run the {name} code this client ships (code hash "
+                f"0x{keccak(bytes(code)).hex()[:16]}..., expected 0x{keccak(expected).hex()[:16]}...): "
+                f"{source} may have been tampered with; nothing was sent"
+            )
+    _verify_wiring(chain, deployment, source)
 
 
-def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContract], grace_days: int) -> list[Any]:
+def _verify_wiring(chain: Chain, deployment: Deployment, source: Path | str) -> None:
+    registry = deployment.address("ParticipantRegistry")
+    links = [("BillOfLadingRegistry", "participantRegistry", registry),
+             ("CreditHashRegistry", "participantRegistry", registry),
+             ("FinancingEscrow", "participantRegistry", registry),
+             ("FinancingEscrow", "titleRegistry", deployment.address("BillOfLadingRegistry")),
+             ("FinancingEscrow", "creditRegistry", deployment.address("CreditHashRegistry"))]
+    for name, view, expected in links:
+        if name not in deployment.contracts:
+            continue
+        actual = to_address(chain.call(chain.contract(name, deployment.address(name)), view))
+        if actual != to_address(expected):
+            raise DeploymentError(
+                f"{name} at {deployment.address(name)} answers {view}() = {actual}, not the deployment's "
+                f"{expected}: {source} mixes contracts of different deployments; nothing was sent"
+            )
+
+
+def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContract], settings: Settings) -> list[Any]:
     registry = deployed["ParticipantRegistry"].address if "ParticipantRegistry" in deployed else None
     if name == "ParticipantRegistry":
         return [admin]
     if name == "BillOfLadingRegistry":
         return [registry, admin]
     if name == "CreditHashRegistry":
-        return [registry]
+        return [registry, admin, settings.max_validity_days * DAY]
     if name == "FinancingEscrow":
-        return [registry, deployed["BillOfLadingRegistry"].address, deployed["CreditHashRegistry"].address,
-                grace_days * 86_400, admin]
+        return [registry, deployed["BillOfLadingRegistry"].address, deployed["CreditHashRegistry"].address, admin,
+                settings.grace_days * DAY, settings.min_tenor_days * DAY, settings.reservation_days * DAY]
     if name == "TestStablecoin":
         return ["Test HKD Stablecoin", "tHKD", admin]
     raise DeploymentError(f"no constructor arguments known for {name}")
 
 
-#: The escrow's onboarding: an ESCROW participant in the consortium's jurisdiction; its "legal identifier"
-#: hash commits to its own address, as a contract has no LEI.
-ESCROW_ROLE = 1 << 6
+@dataclass(frozen=True)
+class Settings:
+    """The suite's parameters at deployment (the admin may change all but the grace period later)."""
+
+    grace_days: int = DEFAULT_GRACE_DAYS
+    min_tenor_days: int = DEFAULT_MIN_TENOR_DAYS
+    reservation_days: int = DEFAULT_RESERVATION_DAYS
+    max_validity_days: int = DEFAULT_MAX_VALIDITY_DAYS
 
 
 def _escrow_onboarding(escrow: str) -> tuple[str, int, bytes, bytes, str]:
-    from eth_utils import keccak
-
-    return (escrow, ESCROW_ROLE, b"HK", keccak(b"ebl-financing-escrow:" + bytes.fromhex(escrow[2:])), "0x" + "00" * 20)
+    """The escrow's onboarding: an ESCROW participant (that role alone) in the consortium's jurisdiction; its
+    "legal identifier" hash commits to its own address, as a contract has no LEI."""
+    return (escrow, int(Role.ESCROW), b"HK", keccak(b"ebl-financing-escrow:" + bytes.fromhex(escrow[2:])),
+            "0x" + "00" * 20)
 
 
 def deploy_suite(
@@ -146,7 +204,7 @@ def deploy_suite(
     *,
     admin: str | None = None,
     redeploy: bool = False,
-    grace_days: int = DEFAULT_GRACE_DAYS,
+    settings: Settings = Settings(),
     test_stablecoin: bool = False,
 ) -> Deployment:
     """Deploy every contract of the suite and write the manifest for the chain.
@@ -171,7 +229,7 @@ def deploy_suite(
             )
     deployed: dict[str, DeployedContract] = {}
     for name in (*SUITE, *(("TestStablecoin",) if test_stablecoin else ())):
-        receipt = chain.deploy(signer, name, *_constructor_args(name, admin, deployed, grace_days))
+        receipt = chain.deploy(signer, name, *_constructor_args(name, admin, deployed, settings))
         address = receipt["contractAddress"]
         if address is None:
             raise DeploymentError(f"deploying {name} returned no contract address")

@@ -37,6 +37,26 @@ class InvalidDocument(InvalidInput):
         super().__init__(f"invalid transport document{where}: {reason}")
 
 
+class NotFound(EblError, LookupError):
+    """What the caller asked for does not exist on the chain: every facade's `get` raises a subclass."""
+
+
+class BillNotFound(NotFound):
+    """No bill with that token id (or no live bill for that carrier and reference)."""
+
+
+class FinancingNotFound(NotFound):
+    """No financing with that id."""
+
+
+class ParticipantNotFound(NotFound):
+    """The account was never onboarded."""
+
+
+class CreditRecordNotFound(NotFound):
+    """That provider anchored no such root for that subject."""
+
+
 class SignerError(EblError):
     """No key, an unreadable keystore or a wrong password."""
 

@@ -16,14 +16,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD as _DISCARD
 
-from .bills import Bills, parse_token_id
+from .bills import Bills
 from .chain import Chain, ContractFacade, to_address
-from .errors import EblError, InvalidInput
-from .hashing import canonical_json
-from .models import Financing, FinancingState, Offer
+from .errors import EblError, FinancingNotFound, InvalidInput
+from .hashing import canonical_json, text_hash
+from .models import Financing, FinancingState, FingerprintStatus, Offer, Reservation, Result
 
 CONTRACT = "FinancingEscrow"
 FINGERPRINT_KEY_ENV = "EBL_FINGERPRINT_KEY"
@@ -114,8 +115,14 @@ def fingerprint(invoice: dict[str, Any], key: bytes | str | None = None) -> byte
 
 # --- the escrow -----------------------------------------------------------------------------------------
 
+#: The escrow's FinancingRequest, the `data` of a pledge: (importer, token, amount, maturity, fingerprint).
+REQUEST_TYPES = ["(address,address,uint96,uint40,bytes32)"]
+
 
 class Financings(ContractFacade):
+    """The financing escrow. Writes take the signer as `sender=` and return a `Result` (the financing after
+    the action, and the transaction); reads return models. Amounts are integer minor units of the token."""
+
     CONTRACT = CONTRACT
 
     def __init__(self, chain: Chain, address: str, bills: Bills) -> None:
@@ -124,124 +131,199 @@ class Financings(ContractFacade):
 
     @classmethod
     def of(cls, chain: Chain, deployment: Any) -> Financings:
+        """The escrow of `deployment`, with the title registry it takes pledges from."""
         return cls(chain, deployment.address(CONTRACT), Bills.of(chain, deployment))
 
     def token(self, address: str) -> Any:
-        return self.chain.contract("TestStablecoin", address)  # any ERC-20: only the standard functions are used
+        """A settlement token as a contract (any ERC-20: only the standard functions are used)."""
+        return self.chain.contract("TestStablecoin", address)
 
     # --- exporter --------------------------------------------------------------------------------------
 
-    def request(self, signer: LocalAccount, token_id: int | str, importer: str, amount: int, settlement_token: str,
-                maturity: int, invoice_fingerprint: bytes) -> Financing:
-        """Pledge the bill (move it to the escrow as holder and beneficiary) and request financing.
+    def request(self, token_id: int | str, importer: str, amount: int, settlement_token: str, maturity: int,
+                invoice_fingerprint: bytes | str, *, sender: LocalAccount) -> Result[Financing]:
+        """Pledge the bill into the escrow and request financing of the invoice, in one transaction: the
+        title registry moves the bill and the escrow opens the financing or refuses, undoing the pledge.
+        Caller: the exporter, holder with title of a live to-order bill. `maturity` must be at least the
+        escrow's minimum tenor away; the invoice fingerprint is reserved for the reservation period."""
+        data = abi_encode(REQUEST_TYPES, [(to_address(importer, what="importer"),
+                                           to_address(settlement_token, what="token"), _amount(amount),
+                                           _timestamp(maturity, "maturity"), _fingerprint(invoice_fingerprint))])
+        receipt, _ = self.bills.pledge(token_id, self.address, data, sender=sender, remark="pledged for financing")
+        return self._result(self.get(self._financing_id(receipt, "Requested")), receipt)
 
-        Two transactions: if the request is refused after the move, the bill is taken back (`reclaim`)
-        before the error is raised, so a refused request leaves the bill where it was."""
-        token = parse_token_id(token_id)
-        terms = (token, to_address(importer, what="importer"), to_address(settlement_token, what="token"),
-                 _amount(amount), maturity, _fingerprint(invoice_fingerprint))
-        self.bills.transfer_owners(signer, token, self.address, self.address, "pledged for financing")
-        try:
-            receipt = self.chain.transact(signer, self.contract, "request", terms)
-        except EblError:
-            self.chain.transact(signer, self.contract, "reclaim", token)
-            raise
-        return self.get(self._financing_id(receipt, "Requested"))
+    def accept(self, financing_id: int, financier: str, *, terms: Offer,
+               sender: LocalAccount) -> Result[Financing]:
+        """Accept `financier`'s offer exactly as `terms` (what the exporter saw): an offer revised or
+        withdrawn since reverts (OfferChanged, OfferNotFound). Caller: the exporter."""
+        financier = to_address(financier, what="financier")
+        receipt = self._send(sender, "accept", _id(financing_id), financier,
+                             (_amount(terms.principal), _uint96(terms.fee, "fee"),
+                              _timestamp(terms.maturity, "maturity")))
+        return self._result(self.get(financing_id), receipt)
 
-    def accept(self, signer: LocalAccount, financing_id: int, financier: str) -> Financing:
-        self.chain.transact(signer, self.contract, "accept", financing_id, to_address(financier, what="financier"))
-        return self.get(financing_id)
-
-    def cancel(self, signer: LocalAccount, financing_id: int) -> Financing:
-        self.chain.transact(signer, self.contract, "cancel", financing_id)
-        return self.get(financing_id)
+    def cancel(self, financing_id: int, *, sender: LocalAccount) -> Result[Financing]:
+        """End a financing before funding: the bill goes back, the invoice reservation is released. Caller:
+        the exporter."""
+        receipt = self._send(sender, "cancel", _id(financing_id))
+        return self._result(self.get(financing_id), receipt)
 
     # --- financier ---------------------------------------------------------------------------------------
 
-    def offer(self, signer: LocalAccount, financing_id: int, principal: int, fee: int, maturity: int) -> Offer:
-        self.chain.transact(signer, self.contract, "offer", financing_id, _amount(principal), int(fee), maturity)
-        return self.offer_of(financing_id, signer.address)
+    def offer(self, financing_id: int, principal: int, fee: int, maturity: int, *,
+              sender: LocalAccount) -> Result[Offer]:
+        """Make or revise the caller's offer (principal paid to the exporter, fee on top, maturity at least
+        the minimum tenor away). Caller: an active financier other than the exporter."""
+        receipt = self._send(sender, "offer", _id(financing_id), _amount(principal), _uint96(fee, "fee"),
+                             _timestamp(maturity, "maturity"))
+        return self._result(self.offer_of(financing_id, sender.address), receipt)
 
-    def fund(self, signer: LocalAccount, financing_id: int) -> Financing:
-        """Approve the escrow for the principal, then fund: the principal goes to the exporter."""
+    def withdraw_offer(self, financing_id: int, *, sender: LocalAccount) -> Result[Offer]:
+        """Withdraw the caller's offer while the financing is requested. Caller: the financier."""
+        receipt = self._send(sender, "withdrawOffer", _id(financing_id))
+        return self._result(self.offer_of(financing_id, sender.address), receipt)
+
+    def fund(self, financing_id: int, *, sender: LocalAccount) -> Result[Financing]:
+        """Approve the escrow for the principal (when the allowance is short), then fund: the principal goes
+        to the exporter. Caller: the accepted financier, with an approved credit verification of the exporter."""
         f = self.get(financing_id)
-        self._approve(signer, f.token, f.principal)
-        self.chain.transact(signer, self.contract, "fund", financing_id)
-        return self.get(financing_id)
+        self._approve(sender, f.token, f.principal)
+        receipt = self._send(sender, "fund", _id(financing_id))
+        return self._result(self.get(financing_id), receipt)
 
-    def claim(self, signer: LocalAccount, financing_id: int) -> Financing:
-        self.chain.transact(signer, self.contract, "claim", financing_id)
-        return self.get(financing_id)
+    def claim(self, financing_id: int, *, sender: LocalAccount) -> Result[Financing]:
+        """After maturity plus the grace period, take the bill of an unpaid financing. Caller: its financier."""
+        receipt = self._send(sender, "claim", _id(financing_id))
+        return self._result(self.get(financing_id), receipt)
 
-    def withdraw(self, signer: LocalAccount, settlement_token: str) -> int:
-        """Withdraw everything the escrow owes the signer in `settlement_token`; returns the amount."""
-        amount = self.withdrawable(signer.address, settlement_token)
-        self.chain.transact(signer, self.contract, "withdraw", to_address(settlement_token, what="token"))
-        return amount
+    def withdraw(self, settlement_token: str, *, sender: LocalAccount) -> Result[int]:
+        """Withdraw everything the escrow owes the caller in `settlement_token`; the value is the amount."""
+        amount = self.withdrawable(sender.address, settlement_token)
+        receipt = self._send(sender, "withdraw", to_address(settlement_token, what="token"))
+        return self._result(amount, receipt)
 
     # --- anyone ------------------------------------------------------------------------------------------
 
-    def repay(self, signer: LocalAccount, financing_id: int, amount: int) -> Financing:
-        """Approve and repay (capped at what is outstanding); the full repayment releases the bill."""
+    def repay(self, financing_id: int, amount: int, *, sender: LocalAccount) -> Result[Financing]:
+        """Approve and repay (capped at what is outstanding); the full repayment releases the bill to the
+        importer. Caller: anyone, usually the importer."""
         f = self.get(financing_id)
-        self._approve(signer, f.token, _amount(amount))
-        self.chain.transact(signer, self.contract, "repay", financing_id, _amount(amount))
-        return self.get(financing_id)
+        self._approve(sender, f.token, _amount(amount))
+        receipt = self._send(sender, "repay", _id(financing_id), _amount(amount))
+        return self._result(self.get(financing_id), receipt)
 
-    def redeliver(self, signer: LocalAccount, financing_id: int) -> Financing:
-        self.chain.transact(signer, self.contract, "redeliver", financing_id)
-        return self.get(financing_id)
+    def redeliver(self, financing_id: int, *, sender: LocalAccount) -> Result[Financing]:
+        """Deliver an ended financing's bill again (after a refused or rejected delivery). Caller: anyone."""
+        receipt = self._send(sender, "redeliver", _id(financing_id))
+        return self._result(self.get(financing_id), receipt)
 
     # --- admin -------------------------------------------------------------------------------------------
 
-    def allow_token(self, signer: LocalAccount, settlement_token: str, allowed: bool = True) -> bool:
-        self.chain.transact(signer, self.contract, "setTokenAllowed", to_address(settlement_token), allowed)
-        return self.is_allowed_token(settlement_token)
+    def allow_token(self, settlement_token: str, allowed: bool = True, *, sender: LocalAccount) -> Result[bool]:
+        """Allow (or disallow) a settlement token for new requests. Caller: the escrow admin."""
+        receipt = self._send(sender, "setTokenAllowed", to_address(settlement_token, what="token"), allowed)
+        return self._result(self.is_allowed_token(settlement_token), receipt)
+
+    def set_min_tenor(self, seconds: int, *, sender: LocalAccount) -> Result[int]:
+        """The shortest tenor of new requests and offers (0 to 365 days). Caller: the escrow admin."""
+        receipt = self._send(sender, "setMinTenor", _uint40(seconds, "minimum tenor"))
+        return self._result(self.min_tenor(), receipt)
+
+    def set_reservation_period(self, seconds: int, *, sender: LocalAccount) -> Result[int]:
+        """How long new requests reserve their invoice (1 to 365 days). Caller: the escrow admin."""
+        receipt = self._send(sender, "setReservationPeriod", _uint40(seconds, "reservation period"))
+        return self._result(self.reservation_period(), receipt)
+
+    def release_reservation(self, invoice_fingerprint: bytes | str, reason: str, *,
+                            sender: LocalAccount) -> Result[Reservation]:
+        """Release a disputed invoice reservation (never a financed one); the financing that held it can no
+        longer be funded. Caller: the escrow admin. `reason` stays off chain; its hash is in the event."""
+        receipt = self._send(sender, "releaseReservation", _fingerprint(invoice_fingerprint), text_hash(reason))
+        return self._result(self.reservation(invoice_fingerprint), receipt)
+
+    def pause(self, *, sender: LocalAccount) -> Result[bool]:
+        """Stop every state change of the escrow. Caller: the escrow admin."""
+        receipt = self._send(sender, "pause")
+        return self._result(self.paused(), receipt)
+
+    def unpause(self, *, sender: LocalAccount) -> Result[bool]:
+        """Resume after `pause`. Caller: the escrow admin."""
+        receipt = self._send(sender, "unpause")
+        return self._result(self.paused(), receipt)
 
     # --- reads -------------------------------------------------------------------------------------------
 
     def get(self, financing_id: int) -> Financing:
-        raw: Any = self.chain.call(self.contract, "financing", int(financing_id))
-        (exporter, state, maturity, delivered, importer, principal, financier, fee, token, repaid, token_id,
-         invoice_fingerprint) = raw
-        if FinancingState(state) is FinancingState.NONE:
-            raise InvalidInput(f"no financing {financing_id}")
+        """One financing; FinancingNotFound for an unknown id."""
+        fid = _id(financing_id)
+        f: Any = self.chain.call(self.contract, "financing", fid)
+        if FinancingState(f.state) is FinancingState.NONE:
+            raise FinancingNotFound(f"no financing {fid}")
         return Financing(
-            financing_id=int(financing_id), state=FinancingState(state), exporter=to_address(exporter),
-            importer=to_address(importer), financier=None if int(financier, 16) == 0 else to_address(financier),
-            token=to_address(token), principal=int(principal), fee=int(fee), repaid=int(repaid),
-            outstanding=int(self.chain.call(self.contract, "outstanding", int(financing_id))),
-            maturity=int(maturity), bill=int(token_id), delivered=bool(delivered),
-            invoice_fingerprint="0x" + bytes(invoice_fingerprint).hex(),
+            financing_id=fid, state=FinancingState(f.state), exporter=to_address(f.exporter),
+            importer=to_address(f.importer), financier=None if int(f.financier, 16) == 0 else to_address(f.financier),
+            token=to_address(f.token), principal=int(f.principal), fee=int(f.fee), repaid=int(f.repaid),
+            outstanding=int(self.chain.call(self.contract, "outstanding", fid)),
+            maturity=int(f.maturity), bill=int(f.tokenId), delivered=bool(f.delivered),
+            invoice_fingerprint="0x" + bytes(f.invoiceFingerprint).hex(),
         )
 
     def list(self) -> list[Financing]:
+        """Every financing, oldest first."""
         count = int(self.chain.call(self.contract, "financingCount"))
         return [self.get(i) for i in range(1, count + 1)]
 
     def offer_of(self, financing_id: int, financier: str) -> Offer:
-        principal, fee, maturity = self.chain.call(self.contract, "offerOf", int(financing_id), to_address(financier))
-        return Offer(int(financing_id), to_address(financier), int(principal), int(fee), int(maturity))
+        """`financier`'s standing offer on a financing (principal 0: none)."""
+        o = self.chain.call(self.contract, "offerOf", _id(financing_id), to_address(financier, what="financier"))
+        return Offer(int(financing_id), to_address(financier), int(o.principal), int(o.fee), int(o.maturity))
+
+    def reservation(self, invoice_fingerprint: bytes | str) -> Reservation:
+        """Who holds an invoice fingerprint, until when; `status` is the escrow's answer now."""
+        raw = _fingerprint(invoice_fingerprint)
+        r = self.chain.call(self.contract, "reservation", raw)
+        status = FingerprintStatus(int(self.chain.call(self.contract, "fingerprintStatus", raw)))
+        return Reservation("0x" + raw.hex(), status, int(r.financingId) or None, int(r.reservedUntil))
+
+    def fingerprint_status(self, invoice_fingerprint: bytes | str) -> str:
+        """"none", "reserved" (a live reservation) or "financed"."""
+        status = int(self.chain.call(self.contract, "fingerprintStatus", _fingerprint(invoice_fingerprint)))
+        return FingerprintStatus(status).name.lower()
 
     def withdrawable(self, account: str, settlement_token: str) -> int:
+        """What `account` may withdraw in `settlement_token`."""
         return int(self.chain.call(self.contract, "withdrawable", to_address(account), to_address(settlement_token)))
 
     def owed(self, settlement_token: str) -> int:
+        """Everything the escrow owes in `settlement_token` (its balance of it, unless sent tokens directly)."""
         return int(self.chain.call(self.contract, "owed", to_address(settlement_token)))
 
     def is_allowed_token(self, settlement_token: str) -> bool:
+        """Whether `settlement_token` may settle new financings."""
         return bool(self.chain.call(self.contract, "isAllowedToken", to_address(settlement_token)))
 
-    def fingerprint_status(self, invoice_fingerprint: bytes) -> str:
-        status = int(self.chain.call(self.contract, "fingerprintStatus", _fingerprint(invoice_fingerprint)))
-        return ("none", "reserved", "financed")[status]
+    def min_tenor(self) -> int:
+        """The shortest tenor of a request or offer, in seconds."""
+        return int(self.chain.call(self.contract, "minTenor"))
+
+    def reservation_period(self) -> int:
+        """How long a request reserves its invoice fingerprint, in seconds."""
+        return int(self.chain.call(self.contract, "reservationPeriod"))
+
+    def grace_period(self) -> int:
+        """Seconds after maturity before a financier may claim the bill."""
+        return int(self.chain.call(self.contract, "gracePeriod"))
+
+    def paused(self) -> bool:
+        """Whether the escrow's own pause is on (it also stops while the title registry is paused)."""
+        return bool(self.chain.call(self.contract, "paused"))
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _approve(self, signer: LocalAccount, token: str, amount: int) -> None:
+    def _approve(self, sender: LocalAccount, token: str, amount: int) -> None:
         erc20 = self.token(token)
-        if int(self.chain.call(erc20, "allowance", signer.address, self.address)) < amount:
-            self.chain.transact(signer, erc20, "approve", self.address, amount)
+        if int(self.chain.call(erc20, "allowance", sender.address, self.address)) < amount:
+            self.chain.transact(sender, erc20, "approve", self.address, amount)
 
     def _financing_id(self, receipt: Any, event: str) -> int:
         for log in self.contract.events[event]().process_receipt(receipt, errors=_DISCARD):
@@ -249,15 +331,40 @@ class Financings(ContractFacade):
         raise EblError(f"no {event} event in the transaction")
 
 
-def _amount(value: int) -> int:
-    if not isinstance(value, int) or value <= 0 or value >= 1 << 96:
-        raise InvalidInput(f"amount {value!r} must be a positive whole number of minor units below 2**96")
+def _id(financing_id: int) -> int:
+    if isinstance(financing_id, bool) or not isinstance(financing_id, int) or not 0 < financing_id < 1 << 256:
+        raise InvalidInput(f"financing id {financing_id!r} must be a positive whole number below 2**256")
+    return financing_id
+
+
+def _uint(value: int, bits: int, what: str, *, positive: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0) or value >= 1 << bits:
+        least = "positive" if positive else "non-negative"
+        raise InvalidInput(f"{what} {value!r} must be a {least} whole number below 2**{bits}")
     return value
 
 
+def _amount(value: int) -> int:
+    return _uint(value, 96, "amount (minor units)", positive=True)
+
+
+def _uint96(value: int, what: str) -> int:
+    return _uint(value, 96, what)
+
+
+def _uint40(value: int, what: str) -> int:
+    return _uint(value, 40, what)
+
+
+def _timestamp(value: int, what: str) -> int:
+    return _uint(value, 40, f"{what} (unix time)", positive=True)
+
+
 def _fingerprint(value: bytes | str) -> bytes:
-    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    except ValueError:
+        raise InvalidInput(f"invoice fingerprint {value!r} is not hex") from None
     if len(raw) != 32 or raw == b"\0" * 32:
         raise InvalidInput("an invoice fingerprint is 32 non-zero bytes (see financing.fingerprint)")
     return raw
-

@@ -1,4 +1,8 @@
-"""Typed values the facades return to callers (and the CLI renders)."""
+"""Typed values the facades return to callers (and the CLI renders).
+
+Reads return a model (`Bill`, `Financing`, ...); writes return a `Result`: the model after the action and
+the `Transaction` that made it (`bill, tx = client.bills.issue(...)`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,33 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 
 def utc_time(timestamp: int) -> str:
     """A chain timestamp as `2026-11-21 09:30:05 UTC`; "" for 0 (unset)."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if timestamp else ""
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A mined transaction of a write: where an audit trail finds it, and what it cost."""
+
+    hash: str
+    block: int
+    gas_used: int
+    sender: str
+
+
+class Result(NamedTuple, Generic[T]):
+    """What a write returns: `value`, the model after the action, and `tx`, the transaction that made it.
+
+    Unpacks like a pair: `bill, tx = client.bills.issue(document, holder, sender=carrier)`."""
+
+    value: T
+    tx: Transaction
 
 
 class Role(enum.IntFlag):
@@ -77,23 +102,24 @@ class VerificationStatus(enum.IntEnum):
 
 @dataclass(frozen=True)
 class CreditRecord:
-    """An anchored commitment as the chain holds it (no report data: there is none on chain)."""
+    """An anchored commitment as the chain holds it (no report data: there is none on chain). `valid` also
+    requires its provider to be an active credit provider now."""
 
+    provider: str
     subject: str
     root: str
-    provider: str | None
     anchored_at: int
     expires_at: int
     revoked: bool
     valid: bool
 
-    @property
-    def exists(self) -> bool:
-        return self.provider is not None
 
 
 @dataclass(frozen=True)
 class ConsentRecord:
+    """The subject's consent to a financier relying on one provider's record."""
+
+    provider: str
     subject: str
     root: str
     financier: str
@@ -105,8 +131,11 @@ class ConsentRecord:
 
 @dataclass(frozen=True)
 class CreditVerification:
+    """A financier's maker-checker verification of a subject's record (`provider`, `root`)."""
+
     financier: str
     subject: str
+    provider: str | None
     root: str | None
     status: VerificationStatus
     maker: str | None
@@ -234,11 +263,36 @@ class Financing:
 
 @dataclass(frozen=True)
 class Offer:
+    """A financier's standing offer (principal 0: none, or withdrawn)."""
+
     financing_id: int
     financier: str
     principal: int
     fee: int
     maturity: int
+
+    @property
+    def exists(self) -> bool:
+        return self.principal > 0
+
+
+class FingerprintStatus(enum.IntEnum):
+    """Must match IFinancingEscrow.FingerprintStatus."""
+
+    NONE = 0
+    RESERVED = 1
+    FINANCED = 2
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Who holds an invoice fingerprint: `financing_id` reserved it until `reserved_until`, or financed it.
+    `status` is what the escrow answers now (a lapsed reservation reads NONE)."""
+
+    invoice_fingerprint: str
+    status: FingerprintStatus
+    financing_id: int | None
+    reserved_until: int
 
 
 #: fields that hold 256-bit bill token ids: hex strings in JSON, so JavaScript and other readers keep every digit
