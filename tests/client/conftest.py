@@ -73,7 +73,8 @@ def onboard(registry, admin, signers):
     """onboard(i, roles, jurisdiction="HK", institution=None) -> Participant for signers[i]."""
 
     def _onboard(i: int, roles: Role = Role.TRADER, jurisdiction: str = "HK", institution: str | None = None):
-        return registry.onboard(admin, signers[i].address, roles, jurisdiction, sample_hash(i), institution)
+        return registry.onboard(signers[i].address, roles, jurisdiction, sample_hash(i), institution,
+                                sender=admin).value
 
     return _onboard
 
@@ -153,27 +154,29 @@ def trade_finance_world(chain, admin, signers, suite, *, days: int = 90) -> dict
     for both banks, the importer and the payer. Returns the parties, the facades and the coin."""
     from ebl_client import hashing
     from ebl_client.bills import Bills
-    from ebl_client.credit import Credit
+    from ebl_client.credit import CreditRecords
     from ebl_client.financing import Financings
 
     registry = Participants.of(chain, suite)
     p = {name: signers[i] for name, (i, _) in TRADE_PARTIES.items()}
     for name, (i, role) in TRADE_PARTIES.items():
         institution = p["bank_a"].address if role == Role.VERIFIER else None
-        registry.onboard(admin, p[name].address, role, "HK", sample_hash(i), institution)
+        registry.onboard(p[name].address, role, "HK", sample_hash(i), institution, sender=admin)
 
     def now() -> int:
         return chain.block_time()
 
-    credit = Credit.of(chain, suite)
+    credit = CreditRecords.of(chain, suite)
     commitment = hashing.commit(hashing.load_json_file(samples.CREDIT_REPORT))
-    credit.anchor(p["provider"], p["exporter"].address, commitment, now() + days * DAY)
-    credit.grant_consent(p["exporter"], commitment.root, p["bank_a"].address, now() + days * DAY)
-    credit.record_verification(p["maker"], p["bank_a"].address, p["exporter"].address, commitment.root)
-    credit.approve_verification(p["checker"], p["bank_a"].address, p["exporter"].address)
+    provider = p["provider"].address
+    credit.anchor(p["exporter"].address, commitment, now() + days * DAY, sender=p["provider"])
+    credit.grant_consent(provider, commitment.root, p["bank_a"].address, now() + days * DAY, sender=p["exporter"])
+    credit.record_verification(p["bank_a"].address, p["exporter"].address, provider, commitment.root,
+                               sender=p["maker"])
+    credit.approve_verification(p["bank_a"].address, p["exporter"].address, sender=p["checker"])
     coin = suite.address("TestStablecoin")
     stable = chain.contract("TestStablecoin", coin)
     for who in ("bank_a", "bank_b", "importer", "payer"):
         chain.transact(admin, stable, "mint", p[who].address, 10**15)
     return {"chain": chain, "p": p, "coin": coin, "stable": stable, "now": now, "bills": Bills.of(chain, suite),
-            "fin": Financings.of(chain, suite)}
+            "fin": Financings.of(chain, suite), "credit": credit, "commitment": commitment}
