@@ -1,9 +1,9 @@
 """Facade over FinancingEscrow and the invoice fingerprint that stops double financing.
 
 `fingerprint(invoice, key)` normalises the invoice fields (case, whitespace, amount as integer minor
-units, ISO date) and takes HMAC-SHA256 under the consortium's key, so two spellings of one invoice
-collide while nobody without the key can test guesses against the chain. The escrow refuses a
-fingerprint that was ever financed, by any financier.
+units of its ISO 4217 currency by `money.parse`, ISO date) and takes HMAC-SHA256 under the consortium's
+key, so two spellings of one invoice collide while nobody without the key can test guesses against the
+chain. The escrow refuses a fingerprint that was ever financed, by any financier.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import hmac
 import os
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD as _DISCARD
 
+from . import money
 from .bills import Bills
 from .chain import Chain, ContractFacade, to_address
 from .errors import EblError, FinancingNotFound, InvalidInput
@@ -28,9 +28,8 @@ from .models import Financing, FinancingState, FingerprintStatus, Offer, Reserva
 
 CONTRACT = "FinancingEscrow"
 FINGERPRINT_KEY_ENV = "EBL_FINGERPRINT_KEY"
-#: ISO 4217 currencies whose minor unit is not 2 digits (the rest use cents).
-MINOR_UNIT_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3,
-                       "TND": 3, "LYD": 3, "IQD": 3}
+#: The normalised amount is a JSON number, exact in RFC 8785 only below 2**53 (90 trillion HKD in cents).
+MAX_INVOICE_MINOR_UNITS = 2**53 - 1
 ZERO = "0x" + "00" * 20
 FIELDS = ("sellerId", "buyerId", "invoiceNumber", "currency", "amount", "issueDate")
 
@@ -46,19 +45,17 @@ def _identifier(value: Any, what: str) -> str:
 
 
 def minor_units(amount: Any, currency: str) -> int:
-    """`"1,846,000.50"` HKD -> 184600050. Refuses more decimals than the currency has."""
-    exponent = MINOR_UNIT_EXPONENT.get(currency, 2)
-    text = str(amount).replace(",", "").replace("_", "").strip()
+    """`"1,846,000.50"` HKD -> 184600050: `money.parse` (its rules refuse ambiguous text, floats and more
+    decimals than the currency's ISO 4217 minor unit), positive and small enough to fingerprint."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(f"invoice amount {amount!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"invoice amount {amount!r} must be a positive number")
-    scaled = value.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput(f"invoice amount {amount!r} has more than {exponent} decimals for {currency}")
-    return int(scaled)
+        units = money.parse(amount, currency)
+    except InvalidInput as exc:
+        raise InvalidInput(f"invoice {exc}") from None
+    if units == 0:
+        raise InvalidInput(f"invoice amount {amount!r} must be positive")
+    if units > MAX_INVOICE_MINOR_UNITS:
+        raise InvalidInput(f"invoice amount {amount!r} is too large to fingerprint (at most 2**53 - 1 minor units)")
+    return units
 
 
 def _iso_date(value: Any) -> str:
@@ -80,9 +77,10 @@ def normalise_invoice(invoice: dict[str, Any]) -> dict[str, Any]:
     missing = [f for f in FIELDS if invoice.get(f) in (None, "")]
     if missing:
         raise InvalidInput(f"invoice lacks {', '.join(missing)} (needs {', '.join(FIELDS)})")
-    currency = str(invoice["currency"]).strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise InvalidInput(f"invoice currency {invoice['currency']!r} is not an ISO 4217 code")
+    try:
+        currency = money.currency_code(invoice["currency"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"invoice {exc}") from None
     return {
         "sellerId": _identifier(invoice["sellerId"], "seller id"),
         "buyerId": _identifier(invoice["buyerId"], "buyer id"),

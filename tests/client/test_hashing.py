@@ -1,6 +1,8 @@
-"""Canonical JSON, salted Merkle commitments, disclosures and their refusals (no chain needed)."""
+"""Canonical JSON, salted Merkle commitments (versions 1 and 2), disclosures and their refusals (no chain
+needed). The version-2 tree is compared with OpenZeppelin's own package in test_merkle_openzeppelin.py."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,8 @@ from ebl_client import hashing, samples
 from ebl_client.errors import InvalidInput
 
 DATA = Path(__file__).parents[1] / "data"
-VECTOR = json.loads((DATA / "credit_vector.json").read_text())
+VECTOR = json.loads((DATA / "credit_vector.json").read_text())  # version 1: odd nodes carried up
+VECTOR_V2 = json.loads((DATA / "credit_vector_v2.json").read_text())  # version 2: written by @openzeppelin/merkle-tree
 REPORT = hashing.load_json_file(samples.CREDIT_REPORT)
 GRADES = ["AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-",
           "BB+", "BB", "BB-", "B+", "B", "B-", "CCC", "CC", "C", "D"]
@@ -20,12 +23,62 @@ def vector_salts():
     return {p: bytes.fromhex(f["salt"][2:]) for p, f in VECTOR["fields"].items()}
 
 
-def test_fixed_vector_root():
-    commitment = hashing.commit(REPORT, salts=vector_salts())
-    assert "0x" + commitment.root.hex() == VECTOR["root"]
+def test_public_names_import_from_the_package():
+    """Other modules and branches import these from ebl_client.hashing: the split keeps them there."""
+    from ebl_client.hashing import (  # noqa: F401
+        DEFAULT_SCHEMA,
+        SALT_BYTES,
+        Commitment,
+        Disclosure,
+        canonical_json,
+        commit,
+        disclose,
+        document_digest,
+        flatten,
+        identifier_hash,
+        leaf_hash,
+        load_json_file,
+        matches,
+        merkle_proof,
+        merkle_root,
+        new_salt,
+        parse_json,
+        process_proof,
+        recompute_root,
+        text_hash,
+    )
+    assert all(hasattr(hashing, name) for name in hashing.__all__)
+    assert hashing.commitments.Commitment is Commitment and hashing.identifiers.text_hash is text_hash
+
+
+def test_fixed_v1_vector_still_verifies():
+    """A version-1 commitment (the vector has no "version": files from before versions) keeps verifying
+    with the layout it was made in: root, every leaf, every disclosure."""
+    commitment = hashing.Commitment.from_json(VECTOR)
+    assert commitment.version == 1 and "0x" + commitment.root.hex() == VECTOR["root"]
+    assert hashing.matches(REPORT, commitment)
+    assert hashing.recompute_root(REPORT, commitment) == commitment.root
     for path, field in VECTOR["fields"].items():
-        assert "0x" + commitment.leaves[path].hex() == field["leaf"]
-        assert hashing.canonical_json(hashing.flatten(REPORT)[path]).decode() == field["canonicalValue"]
+        value = hashing.flatten(REPORT)[path]
+        assert "0x" + hashing.leaf_hash(path, value, commitment.salts[path]).hex() == field["leaf"]
+        assert hashing.canonical_json(value).decode() == field["canonicalValue"]
+        disclosure = hashing.disclose(REPORT, commitment, path)
+        assert disclosure.version == 1 and disclosure.verify()
+    assert hashing.merkle_root(list(commitment.leaves.values()), version=1) == commitment.root
+    # 26 fields: the OpenZeppelin layout makes another root from the same leaves
+    assert hashing.merkle_root(list(commitment.leaves.values()), version=2) != commitment.root
+
+
+def test_fixed_v2_vector_root_and_proofs():
+    """New commitments are version 2 and reproduce the vector the npm package wrote, proof for proof."""
+    commitment = hashing.commit(REPORT, salts=vector_salts())
+    assert commitment.version == hashing.COMMITMENT_VERSION == 2
+    assert "0x" + commitment.root.hex() == VECTOR_V2["root"]
+    for path, field in VECTOR_V2["fields"].items():
+        assert "0x" + commitment.leaves[path].hex() == field["leaf"] == VECTOR["fields"][path]["leaf"]
+        assert ["0x" + p.hex() for p in commitment.proof(path)] == field["proof"]
+        assert hashing.disclose(REPORT, commitment, path).proof == commitment.proof(path)
+    assert hashing.Commitment.from_json(VECTOR_V2) == commitment
 
 
 def test_salts_are_random_and_32_bytes():
@@ -59,6 +112,7 @@ def test_tampered_field_or_wrong_salt_fails():
 def test_commitment_file_round_trip_and_no_overwrite(tmp_path):
     commitment = hashing.commit(REPORT)
     path = commitment.save(tmp_path / "c.json")
+    assert json.loads(path.read_text())["version"] == 2
     assert hashing.Commitment.load(path) == commitment
     before = path.read_bytes()
     with pytest.raises(FileExistsError):
@@ -71,13 +125,58 @@ def test_commitment_file_round_trip_and_no_overwrite(tmp_path):
         hashing.Commitment.load(tmp_path / "bad.json")
 
 
+def test_version_1_commitment_files_load_and_keep_their_layout(tmp_path):
+    """A file written before this change says "version": 1; it loads, verifies and discloses as version 1."""
+    old = hashing.Commitment.from_json(VECTOR)
+    (tmp_path / "old.json").write_text(json.dumps(old.to_json()))
+    assert json.loads((tmp_path / "old.json").read_text())["version"] == 1
+    loaded = hashing.Commitment.load(tmp_path / "old.json")
+    assert loaded == old and loaded.version == 1 and hashing.matches(REPORT, loaded)
+    # the same leaves and salts claimed as version 2 do not make the stored root
+    as_v2 = {**old.to_json(), "version": 2}
+    with pytest.raises(InvalidInput, match=r"inconsistent.*\(version 2 tree\)"):
+        hashing.Commitment.from_json(as_v2)
+
+
+@pytest.mark.parametrize("version", [0, 3, "2", 2.0, True, None])
+def test_unknown_commitment_versions_are_refused(version):
+    data = {**hashing.commit(REPORT).to_json(), "version": version}
+    with pytest.raises(InvalidInput, match="unknown commitment version"):
+        hashing.Commitment.from_json(data)
+    disclosure = {**hashing.disclose(REPORT, hashing.commit(REPORT), "/score").to_json(), "version": version}
+    with pytest.raises(InvalidInput, match="disclosure file: unknown commitment version"):
+        hashing.Disclosure.from_json(disclosure)
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "JSON object expected"),
+    ({"version": 2, "schema": "s", "root": "0x" + "00" * 32}, "missing 'fields'"),
+    ({"version": 2, "schema": "s", "root": "0x" + "00" * 32, "fields": []}, "not a commitment file"),
+    ({"version": 2, "schema": "s", "root": "0x12", "fields": {}}, "root must be 32 bytes"),
+])
+def test_malformed_commitment_files_are_named(data, message):
+    with pytest.raises(InvalidInput, match=message):
+        hashing.Commitment.from_json(data)
+
+
+def test_disclosure_files_carry_the_version():
+    v1 = hashing.disclose(REPORT, hashing.Commitment.from_json(VECTOR), "/score")
+    v2 = hashing.disclose(REPORT, hashing.commit(REPORT, salts=vector_salts()), "/score")
+    assert (v1.to_json()["version"], v2.to_json()["version"]) == (1, 2)
+    assert hashing.Disclosure.from_json(v2.to_json()) == v2
+    # a disclosure file from before versions existed has no "version": it came from a version-1 commitment
+    old_file = {k: v for k, v in v1.to_json().items() if k != "version"}
+    restored = hashing.Disclosure.from_json(old_file)
+    assert restored.version == 1 and restored == v1 and restored.verify()
+
+
 def test_disclose_one_field():
     commitment = hashing.commit(REPORT)
     disclosure = hashing.disclose(REPORT, commitment, "/rating/grade")
-    assert disclosure.value == "BBB+" and disclosure.verify()
+    assert disclosure.value == "BBB+" and disclosure.verify() and disclosure.version == 2
     as_json = json.dumps(disclosure.to_json())
     # No other field leaks: besides the one value, only hashes (32-byte hex) travel.
-    assert set(disclosure.to_json()) == {"root", "path", "value", "salt", "proof"}
+    assert set(disclosure.to_json()) == {"version", "root", "path", "value", "salt", "proof"}
     assert all(len(h) == 66 for h in [disclosure.to_json()["salt"], *disclosure.to_json()["proof"]])
     assert "Pearl River" not in as_json
     restored = hashing.Disclosure.from_json(json.loads(as_json))
@@ -127,11 +226,28 @@ def test_bad_reports_are_named(text, message):
         hashing.commit(hashing.parse_json(text))
 
 
-def test_python_non_finite_and_huge_integers_are_refused():
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, {"a": [1, {"b": math.nan}]}, 1e400])
+def test_python_non_finite_numbers_are_refused(value):
+    """rfc8785 refuses them (FloatDomainError); the client names the problem as InvalidInput."""
+    refused = r"non-finite number \((nan|inf|-inf) is not .*\): JSON has no NaN or Infinity \(RFC 8785\)"
+    with pytest.raises(InvalidInput, match=refused):
+        hashing.canonical_json(value)
     with pytest.raises(InvalidInput, match="non-finite"):
-        hashing.commit({"score": float("inf")})
+        hashing.commit({"score": value})
+    with pytest.raises(InvalidInput, match="non-finite"):
+        hashing.document_digest({"score": value})
+
+
+def test_json_numbers_too_large_for_a_float_are_refused():
+    # JSON "1e400" parses to inf in Python: refused when hashed, not silently hashed as "Infinity"
+    with pytest.raises(InvalidInput, match="non-finite"):
+        hashing.commit(hashing.parse_json('{"score": 1e400}'))
+
+
+def test_huge_integers_are_refused():
     with pytest.raises(InvalidInput, match="RFC 8785"):
         hashing.commit({"revenue": 2**60})
+    assert hashing.canonical_json(2**53 - 1) == b"9007199254740991"
 
 
 def test_single_field_report_and_json_pointer_escaping():
@@ -141,9 +257,12 @@ def test_single_field_report_and_json_pointer_escaping():
     assert hashing.disclose({"a/b~c": 1}, commitment, "/a~1b~0c").verify()
 
 
-def test_merkle_proofs_for_every_size():
-    for n in range(1, 12):
+@pytest.mark.parametrize("version", [1, 2])
+def test_merkle_proofs_for_every_size(version):
+    for n in range(1, 34):
         leaves = [keccak(bytes([i])) for i in range(n)]
-        root = hashing.merkle_root(leaves)
+        root = hashing.merkle_root(leaves, version=version)
+        assert hashing.merkle_root(list(reversed(leaves)), version=version) == root  # order does not matter
         for leaf in leaves:
-            assert hashing.process_proof(leaf, hashing.merkle_proof(leaves, leaf)) == root
+            assert hashing.process_proof(leaf, hashing.merkle_proof(leaves, leaf, version=version)) == root
+    assert hashing.merkle_root(leaves) == hashing.merkle_root(leaves, version=2)  # the default is version 2

@@ -13,7 +13,8 @@ SCHEMA = keccak(text="gba-credit-report/v1")
 ROOT = keccak(text="root of a salted credit report")
 ROOT2 = keccak(text="another report")
 DAY = 86_400
-VECTOR = json.loads((Path(__file__).parents[1] / "data" / "credit_vector.json").read_text())
+VECTOR = json.loads((Path(__file__).parents[1] / "data" / "credit_vector.json").read_text())  # version-1 tree
+VECTOR_V2 = json.loads((Path(__file__).parents[1] / "data" / "credit_vector_v2.json").read_text())  # OpenZeppelin's
 
 
 @pytest.fixture
@@ -184,18 +185,29 @@ def test_vector_leaves_match_on_chain(credit):
 
 
 def test_vector_fields_verify_on_chain(credit, provider, subject, chain):
+    """The version-1 vector (commitments written before the OpenZeppelin layout) still verifies on chain."""
     from ebl_client import hashing
 
     root = bytes.fromhex(VECTOR["root"][2:])
     leaves = [bytes.fromhex(f["leaf"][2:]) for f in VECTOR["fields"].values()]
     credit.anchor(subject, root, SCHEMA, later(chain), sender=provider)
     for leaf in leaves:
-        assert credit.verifyField(subject, root, leaf, hashing.merkle_proof(leaves, leaf))
+        assert credit.verifyField(subject, root, leaf, hashing.merkle_proof(leaves, leaf, version=1))
     tampered = keccak(leaves[0])
-    assert not credit.verifyField(subject, root, tampered, hashing.merkle_proof(leaves, leaves[0]))
-    assert not credit.verifyField(subject, root, leaves[1], hashing.merkle_proof(leaves, leaves[0]))
+    assert not credit.verifyField(subject, root, tampered, hashing.merkle_proof(leaves, leaves[0], version=1))
+    assert not credit.verifyField(subject, root, leaves[1], hashing.merkle_proof(leaves, leaves[0], version=1))
     credit.revoke(subject, root, b"\0" * 32, sender=provider)
-    assert not credit.verifyField(subject, root, leaves[0], hashing.merkle_proof(leaves, leaves[0]))
+    assert not credit.verifyField(subject, root, leaves[0], hashing.merkle_proof(leaves, leaves[0], version=1))
+
+
+def test_openzeppelin_vector_verifies_on_chain(credit, provider, subject, chain):
+    """The version-2 vector's proofs, as @openzeppelin/merkle-tree wrote them, pass MerkleProof on chain."""
+    root = VECTOR_V2["root"]
+    credit.anchor(subject, root, SCHEMA, later(chain), sender=provider)
+    for field in VECTOR_V2["fields"].values():
+        assert credit.verifyField(subject, root, field["leaf"], field["proof"])
+    first, second = list(VECTOR_V2["fields"].values())[:2]
+    assert not credit.verifyField(subject, root, second["leaf"], first["proof"])
 
 
 # --- consent ----------------------------------------------------------------------------------------------
