@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(FOUNDRY_BINS):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint artifacts lock clean
+.PHONY: help setup demo test lint slither artifacts lock clean
 
 help:
 	@echo "make demo       the main job: one Hong Kong -> Shanghai shipment end to end on an embedded Anvil"
@@ -21,6 +21,7 @@ help:
 	@echo "make setup      install the toolchain only (venv, npm ci, solc launcher)"
 	@echo "make artifacts  regenerate src/ebl_client/artifacts from contracts/"
 	@echo "make lint       ruff + mypy --strict on src/"
+	@echo "make slither    static analysis of contracts/ (fails on any unjustified medium or high finding)"
 
 $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,15 @@ test: setup .build/.compiled
 lint: setup
 	$(BIN)/ruff check $(wildcard src tests scripts bench tools networks)
 	$(BIN)/mypy
+
+# slither has its own venv: its pins (web3, eth-*) must not move the project's.
+.venv-slither/.installed: tools/slither/requirements.txt
+	test -x .venv-slither/bin/python || $(PYTHON) -m venv .venv-slither
+	.venv-slither/bin/pip install --quiet --requirement tools/slither/requirements.txt
+	touch $@
+
+slither: setup .venv-slither/.installed
+	bash tools/slither/run.sh
 
 lock:
 	rm -rf /tmp/ebl-lock-venv && $(PYTHON) -m venv /tmp/ebl-lock-venv

@@ -24,7 +24,8 @@ contract CreditHashRegistry is ICreditHashRegistry, AccessControl {
     uint40 public maxValidity;
 
     /// @dev Only its slot number is used: records live at keccak256(provider, subject, root, this slot); see
-    /// `_record`.
+    /// `_record`, which every access goes through (so slither sees no write to the mapping itself).
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 providerSubjectRoot => Record) private _records;
     mapping(bytes32 recordFinancier => Consent) private _consents;
     mapping(address financier => mapping(address subject => Verification)) private _verifications;

@@ -96,7 +96,7 @@ contract BillOfLadingRegistry is IBillOfLadingRegistry, ERC721, AccessControl, P
         if (request.documentHash == bytes32(0)) revert EmptyDocumentHash();
         uint256 first = _tokenIdOf(carrier, ref, 0);
         Record storage r0 = _records[first];
-        uint32 generation;
+        uint32 generation = 0;
         if (r0.status != Status.None) {
             // the reference was used before: only once its latest bill is accomplished
             uint32 latest = r0.latestGeneration;

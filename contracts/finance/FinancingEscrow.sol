@@ -234,7 +234,9 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingEscrow
     function fund(uint256 financingId) external nonReentrant whenActive {
-        _fund(financingId, _fundable(financingId));
+        Financing storage f = _fundable(financingId);
+        _markFunded(financingId, f);
+        _payPrincipal(f);
     }
 
     /// @inheritdoc IFinancingEscrow
@@ -244,9 +246,10 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
         whenActive
     {
         Financing storage f = _fundable(financingId);
+        _markFunded(financingId, f);
         // a front-runner may have used the permit already: the allowance is what counts
         try IERC20Permit(f.token).permit(msg.sender, address(this), f.principal, deadline, v, r, s) {} catch {}
-        _fund(financingId, f);
+        _payPrincipal(f);
     }
 
     /// @inheritdoc IFinancingEscrow
@@ -305,11 +308,10 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
     function redeliver(uint256 financingId) external nonReentrant whenActive {
         Financing storage f = _existing(financingId);
         State state = f.state;
-        address to;
-        if (state == State.Repaid) to = f.importer;
-        else if (state == State.Defaulted) to = f.financier;
-        else if (state == State.Cancelled) to = f.exporter;
-        else revert WrongState(financingId, state);
+        if (state != State.Repaid && state != State.Defaulted && state != State.Cancelled) {
+            revert WrongState(financingId, state);
+        }
+        address to = state == State.Repaid ? f.importer : state == State.Defaulted ? f.financier : f.exporter;
         if (_custody(f.tokenId) != financingId) revert NothingToRedeliver(financingId);
         f.delivered = true;
         emit Redelivered(financingId, to);
@@ -491,19 +493,23 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
         if (!_holdsReservation(f.invoiceFingerprint, financingId)) revert ReservationLost(financingId);
     }
 
-    /// @dev The fingerprint is financed for ever from here, whatever happens to the financing. The principal
-    /// goes from the financier to the exporter directly (the escrow never holds it), checked by the
-    /// exporter's balance so a token that delivers less than asked is refused.
-    function _fund(uint256 financingId, Financing storage f) private {
+    /// @dev The effects of funding: the fingerprint is financed for ever from here, whatever happens to the
+    /// financing.
+    function _markFunded(uint256 financingId, Financing storage f) private {
         f.state = State.Funded;
         _fingerprints[f.invoiceFingerprint] = Reservation(FingerprintStatus.Financed, 0, uint64(financingId));
-        address financier = f.financier;
+        emit Funded(financingId, f.financier, f.exporter, f.principal);
+    }
+
+    /// @dev The principal goes from the caller (`_fundable` checked it is the accepted financier) to the
+    /// exporter directly (the escrow never holds it), checked by the exporter's balance so a token that
+    /// delivers less than asked is refused.
+    function _payPrincipal(Financing storage f) private {
         address exporter = f.exporter;
         uint96 principal = f.principal;
         IERC20 token = IERC20(f.token);
-        emit Funded(financingId, financier, exporter, principal);
         uint256 before = token.balanceOf(exporter);
-        token.safeTransferFrom(financier, exporter, principal);
+        token.safeTransferFrom(msg.sender, exporter, principal);
         uint256 received = token.balanceOf(exporter) - before;
         if (received != principal) revert TransferAmountMismatch(address(token), principal, received);
     }
