@@ -5,8 +5,10 @@ import re
 import sys
 from pathlib import Path
 
+import yaml
+
 from ebl_client import artifacts
-from ebl_client.models import Role
+from ebl_client.models import SOLIDITY_ENUMS, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -25,36 +27,31 @@ def test_every_listed_artifact_loads_with_bytecode():
         assert artifact.abi and artifact.bytecode.startswith("0x") and len(artifact.bytecode) > 2
 
 
-def test_settings_match_ape_config():
-    config = (ROOT / "ape-config.yaml").read_text()
-    settings = artifacts.index()["settings"]
-    assert f"evm_version: {settings['evmVersion']}" in config
-    assert f"optimization_runs: {settings['optimizer']['runs']}" in config
-    assert f"version: {artifacts.index()['solc']}" in config
+def test_artifacts_were_built_with_the_settings_ape_compiles_with():
+    """One compile path: tools/build_artifacts.py reads ape-config.yaml, so tests and deployments run the same
+    bytecode."""
+    assert artifacts.index()["settings"] == build_artifacts.compiler_settings()
+    assert artifacts.index()["solc"] == yaml.safe_load((ROOT / "ape-config.yaml").read_text())["solidity"]["version"]
 
 
-def test_role_bits_match_roles_sol():
-    source = (ROOT / "contracts" / "access" / "Roles.sol").read_text()
-    constants = re.findall(r"uint16 internal constant (\w+) = 1 << (\d+);", source)
-    bits = {name: 1 << int(shift) for name, shift in constants}
-    assert bits == {r.name: int(r) for r in Role}
+def test_role_bits_are_the_solidity_ones():
+    constants = artifacts.index()["constants"]
+    roles = {name.removeprefix("Roles."): value for name, value in constants.items()
+             if name.startswith("Roles.") and name != "Roles.ALL"}
+    assert roles == {r.name: int(r) for r in Role}
+    assert constants["Roles.ALL"] == sum(int(r) for r in Role)
 
 
-def _solidity_enum(path: str, name: str) -> list[str]:
-    source = (ROOT / "contracts" / path).read_text()
-    body = re.search(rf"enum {name} \{{([^}}]*)\}}", source)
-    assert body, f"enum {name} not found in {path}"
-    return [re.sub(r"(?<!^)(?=[A-Z])", "_", item.strip()).upper() for item in body.group(1).split(",")]
-
-
-def test_python_enums_match_the_solidity_enums():
-    from ebl_client.models import BillStatus, FinancingState, TitleAction, VerificationStatus
-
-    assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Action") == [a.name for a in TitleAction]
-    assert _solidity_enum("ebl/IBillOfLadingRegistry.sol", "Status") == [s.name for s in BillStatus]
-    assert _solidity_enum("finance/IFinancingEscrow.sol", "State") == [s.name for s in FinancingState]
-    assert _solidity_enum("credit/ICreditHashRegistry.sol", "VerificationStatus") == [
-        s.name for s in VerificationStatus]
+def test_client_enums_are_the_solidity_enums():
+    """Every Solidity enum of the suite has its client mirror, member for member in the same order."""
+    enums = artifacts.index()["enums"]
+    assert set(SOLIDITY_ENUMS) <= set(enums)
+    for name, python_enum in SOLIDITY_ENUMS.items():
+        solidity = [re.sub(r"(?<!^)(?=[A-Z])", "_", member).upper() for member in enums[name]]
+        assert solidity == [m.name for m in python_enum], name
+        assert [m.value for m in python_enum] == list(range(len(solidity))), name
+    unmirrored = set(enums) - set(SOLIDITY_ENUMS)
+    assert unmirrored == {"IBillOfLadingRegistry.Move", "TestPledgeReceiver.Answer"}, unmirrored
 
 
 def test_generated_error_classes_are_fresh():

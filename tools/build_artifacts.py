@@ -12,8 +12,11 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
@@ -21,14 +24,24 @@ OUT = ROOT / "src" / "ebl_client" / "artifacts"
 LAUNCHER = ROOT / "tools" / "solc" / "solc-launcher.js"
 OZ = ROOT / "node_modules" / "@openzeppelin" / "contracts"
 
-# Must match ape-config.yaml's solidity section, so Ape and the client deploy the same bytecode.
-SETTINGS: dict[str, Any] = {
-    "evmVersion": "cancun",
-    "optimizer": {"enabled": True, "runs": 10_000},
-    "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
-    "outputSelection": {"*": {"*": ["abi", "userdoc", "evm.bytecode.object", "evm.deployedBytecode.object",
-                                    "evm.deployedBytecode.immutableReferences"]}},
-}
+APE_CONFIG = ROOT / "ape-config.yaml"
+
+
+def compiler_settings() -> dict[str, Any]:
+    """solc's standard-JSON settings, read from ape-config.yaml's `solidity` section: one compile path, so
+    Ape (the tests) and the client (deployments) run the same bytecode."""
+    solidity = yaml.safe_load(APE_CONFIG.read_text())["solidity"]
+    return {
+        "evmVersion": solidity["evm_version"],
+        "optimizer": {"enabled": bool(solidity["optimize"]), "runs": int(solidity["optimization_runs"])},
+        "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
+        "outputSelection": {"*": {"*": ["abi", "userdoc", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                        "evm.deployedBytecode.immutableReferences"],
+                                  "": ["ast"]}},
+    }
+
+
+SETTINGS = compiler_settings()
 
 
 def contract_sources() -> list[Path]:
@@ -72,11 +85,37 @@ def compile_sources() -> dict[str, Any]:
 ERROR_GROUPS = {"ParticipantRegistry": "ParticipantError", "BillOfLadingRegistry": "BillError",
                 "CreditHashRegistry": "CreditError", "FinancingEscrow": "FinancingError",
                 "TestStablecoin": "TokenError"}
-#: Solidity enums that errors carry, and the client's enum (models.py) that names their values.
-ERROR_ENUMS = {"IBillOfLadingRegistry.Status": "BillStatus", "IFinancingEscrow.State": "FinancingState",
-               "IFinancingEscrow.FingerprintStatus": "FingerprintStatus",
-               "ICreditHashRegistry.VerificationStatus": "VerificationStatus"}
+def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _nodes(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _nodes(value)
+
+
+def solidity_facts(output: dict[str, Any]) -> dict[str, Any]:
+    """What the client mirrors from the Solidity sources, read from solc's AST: every enum of the project's
+    contracts (`"IBillOfLadingRegistry.Status": [member names]`) and every integer constant of its
+    libraries (`"Roles.CARRIER": 1`). tests/test_artifacts.py checks the client's enums against these."""
+    enums: dict[str, list[str]] = {}
+    constants: dict[str, int] = {}
+    for source, data in sorted(output["sources"].items()):
+        if not source.startswith("contracts/"):
+            continue
+        for node in _nodes(data["ast"]):
+            if node.get("nodeType") == "EnumDefinition":
+                enums[node["canonicalName"]] = [member["name"] for member in node["members"]]
+            elif node.get("nodeType") == "ContractDefinition" and node.get("contractKind") == "library":
+                for item in node["nodes"]:
+                    type_string = (item.get("value") or {}).get("typeDescriptions", {}).get("typeString", "")
+                    if item.get("constant") and type_string.startswith("int_const "):
+                        constants[f"{node['name']}.{item['name']}"] = int(type_string.split()[1])
+    return {"enums": enums, "constants": constants}
 ERRORS_MODULE = ROOT / "src" / "ebl_client" / "contract_errors.py"
+sys.path.insert(0, str(ROOT / "src"))
+from ebl_client.models import SOLIDITY_ENUMS  # noqa: E402  (the client's enum for each Solidity enum)
 
 
 def error_classes(artifacts: dict[str, dict[str, Any]]) -> str:
@@ -110,7 +149,7 @@ def error_classes(artifacts: dict[str, dict[str, Any]]) -> str:
                 continue
             seen[item["name"]] = signature
             names.append(item["name"])
-            enums = {i["name"]: ERROR_ENUMS[i["internalType"].removeprefix("enum ")]
+            enums = {i["name"]: SOLIDITY_ENUMS[i["internalType"].removeprefix("enum ")].__name__
                      for i in item["inputs"] if i["internalType"].startswith("enum ")}
             docstring = notice.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
             lines += ["", "", f"class {item['name']}({group}):", f'    """{docstring}"""', "",
@@ -157,7 +196,7 @@ def build() -> list[str]:
             written.append(name)
             shipped[name] = artifact
     index = {"sourceDigest": digest, "solc": _package_version(ROOT / "node_modules" / "solc"),
-             "settings": SETTINGS, "contracts": written}
+             "settings": SETTINGS, "contracts": written, **solidity_facts(output)}
     (tmp_dir / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     # Replace the folder's JSON files in one sweep; the package's __init__.py stays.
     OUT.mkdir(exist_ok=True)

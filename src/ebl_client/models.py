@@ -313,3 +313,15 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return value
+
+
+#: The client's mirror of each Solidity enum (by its canonical name in the contracts). The values must match
+#: the Solidity order: tests/test_artifacts.py checks them against the enums solc reports in the artifacts.
+SOLIDITY_ENUMS: dict[str, type[enum.IntEnum]] = {
+    "IParticipantRegistry.Status": ParticipantStatus,
+    "IBillOfLadingRegistry.Status": BillStatus,
+    "IBillOfLadingRegistry.Action": TitleAction,
+    "ICreditHashRegistry.VerificationStatus": VerificationStatus,
+    "IFinancingEscrow.State": FinancingState,
+    "IFinancingEscrow.FingerprintStatus": FingerprintStatus,
+}
