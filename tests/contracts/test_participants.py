@@ -5,6 +5,7 @@ import pytest
 from eth_utils import keccak
 
 CARRIER, TRADER, FINANCIER, CREDIT_PROVIDER, VERIFIER, REGULATOR, ESCROW = (1 << i for i in range(7))
+ALL = (1 << 7) - 1
 ZERO = "0x" + "00" * 20
 ADMIN_ROLE = b"\0" * 32
 ID_HASH = keccak(b"\x01" * 32 + b"5493001KJTIIGC8Y1R12")
@@ -73,10 +74,34 @@ def test_onboard_refuses_twice(registry, admin, trader):
     assert registry.participant(trader).roles == TRADER
 
 
-@pytest.mark.parametrize("roles", [0, 1 << 7, 1 << 15, TRADER | (1 << 8)])
+@pytest.mark.parametrize("roles", [0, 1 << 7, 1 << 15, TRADER | (1 << 8), ESCROW | (1 << 7)])
 def test_onboard_refuses_empty_or_undefined_roles(registry, admin, trader, roles):
     with ape.reverts(registry.InvalidRoles, roles=roles):
         registry.onboard(request(trader, roles=roles), sender=admin)
+
+
+@pytest.mark.parametrize("other", [CARRIER, TRADER, FINANCIER, CREDIT_PROVIDER, REGULATOR])
+def test_escrow_role_stands_alone(registry, admin, accounts, trader, other):
+    """Finding: a contract holding pledged bills must be nothing else. The title registry lets an ESCROW receive a
+    bill only by `pledge` (which opens a financing in the same transaction); a TRADER or FINANCIER role on the same
+    account would let a bill be moved into the escrow as to any trader, with no financing. The old registry
+    accepted ESCROW combined with any role; now onboarding and re-roling both refuse it."""
+    escrow = accounts[5]
+    with ape.reverts(registry.InvalidRoles, roles=ESCROW | other):
+        registry.onboard(request(escrow, roles=ESCROW | other), sender=admin)
+    registry.onboard(request(escrow, roles=ESCROW), sender=admin)
+    assert registry.isActive(escrow, ESCROW) and not registry.isActiveAny(escrow, ALL & ~ESCROW)
+    with ape.reverts(registry.InvalidRoles, roles=ESCROW | other):
+        registry.updateRoles(escrow, ESCROW | other, ZERO, sender=admin)
+    registry.onboard(request(trader), sender=admin)
+    with ape.reverts(registry.InvalidRoles, roles=ESCROW | TRADER):
+        registry.updateRoles(trader, ESCROW | TRADER, ZERO, sender=admin)
+    assert registry.participant(escrow).roles == ESCROW and registry.participant(trader).roles == TRADER
+
+
+def test_escrow_with_a_verifier_role_is_refused_before_its_institution_is_looked_at(registry, admin, accounts, bank):
+    with ape.reverts(registry.InvalidRoles, roles=ESCROW | VERIFIER):
+        registry.onboard(request(accounts[5], roles=ESCROW | VERIFIER, institution=bank), sender=admin)
 
 
 @pytest.mark.parametrize("code", [b"hk", b"H1", b"\x00\x00", b"H ", b"[K"])
