@@ -37,7 +37,8 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
 
     /// @dev Storage: the two settings share a slot; one `Financing` per id (six slots, see the struct), one
     /// `Offer` slot per (financing, financier), one slot per bill for its latest financing, one `Reservation`
-    /// slot per fingerprint, one per (account, token) owed and one per token for the total owed.
+    /// slot per fingerprint and one deadline slot per (fingerprint, exporter) that reserved it, one per
+    /// (account, token) owed and one per token for the total owed.
     /// `_financingCount` is the last id.
     uint40 private _minTenor;
     uint40 private _reservationPeriod;
@@ -46,6 +47,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
     mapping(uint256 financingId => mapping(address financier => Offer)) private _offers;
     mapping(uint256 tokenId => uint256 financingId) private _latest;
     mapping(bytes32 invoiceFingerprint => Reservation) private _fingerprints;
+    mapping(bytes32 invoiceFingerprint => mapping(address exporter => uint40 deadline)) private _deadlines;
     mapping(address account => mapping(address token => uint256)) private _withdrawable;
     mapping(address token => uint256) private _owed;
     mapping(address token => bool) private _allowedTokens;
@@ -113,6 +115,8 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
         if (status != FingerprintStatus.Reserved) revert NotReserved(invoiceFingerprint);
         uint256 financingId = r.financingId;
         delete _fingerprints[invoiceFingerprint];
+        // the released party may not simply reserve it again
+        _deadlines[invoiceFingerprint][_financings[financingId].exporter] = uint40(block.timestamp);
         emit ReservationReleased(invoiceFingerprint, financingId, reasonHash);
     }
 
@@ -153,7 +157,7 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
         f.tokenId = tokenId;
         f.invoiceFingerprint = terms.invoiceFingerprint;
         _latest[tokenId] = financingId;
-        uint40 reservedUntil = _reserve(terms.invoiceFingerprint, financingId);
+        uint40 reservedUntil = _reserve(terms.invoiceFingerprint, financingId, pledgor);
         emit Requested(
             financingId,
             tokenId,
@@ -363,6 +367,11 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc IFinancingEscrow
+    function reservationDeadline(bytes32 invoiceFingerprint, address exporter) external view returns (uint40) {
+        return _deadlines[invoiceFingerprint][exporter];
+    }
+
+    /// @inheritdoc IFinancingEscrow
     function withdrawable(address account, address token) external view returns (uint256) {
         return _withdrawable[account][token];
     }
@@ -456,16 +465,28 @@ contract FinancingEscrow is IFinancingEscrow, AccessControl, Pausable, Reentranc
         if (maturity < earliest) revert TenorTooShort(maturity, earliest);
     }
 
-    /// @dev Reserves `fingerprint` for `financingId` for the reservation period: refused when it is financed,
-    /// or reserved by a reservation that has not lapsed (which names its financing and end).
-    function _reserve(bytes32 fingerprint, uint256 financingId) private returns (uint40 reservedUntil) {
+    /// @dev Reserves `fingerprint` for `financingId` of `exporter` until the end of the exporter's current run
+    /// of reservations of it (a run starts at its first reservation and lasts one reservation period; the
+    /// next may start one period after it ended): refused when the fingerprint is financed, reserved by a
+    /// reservation that has not lapsed (which names its financing and end), or in the exporter's wait.
+    function _reserve(bytes32 fingerprint, uint256 financingId, address exporter)
+        private
+        returns (uint40 reservedUntil)
+    {
         Reservation storage r = _fingerprints[fingerprint];
         FingerprintStatus status = r.status;
         if (status == FingerprintStatus.Financed) revert DuplicateFinancing(fingerprint);
         if (status == FingerprintStatus.Reserved && block.timestamp < r.reservedUntil) {
             revert InvoiceReserved(fingerprint, r.financingId, r.reservedUntil);
         }
-        reservedUntil = uint40(block.timestamp) + _reservationPeriod;
+        reservedUntil = _deadlines[fingerprint][exporter];
+        if (block.timestamp >= reservedUntil) {
+            // no run under way: a new one, unless the last ended less than a period ago
+            uint256 availableAt = reservedUntil == 0 ? 0 : uint256(reservedUntil) + _reservationPeriod;
+            if (block.timestamp < availableAt) revert ReservationExhausted(fingerprint, exporter, availableAt);
+            reservedUntil = uint40(block.timestamp) + _reservationPeriod;
+            _deadlines[fingerprint][exporter] = reservedUntil;
+        }
         // ids count up from one per request: 2**64 requests are out of reach
         _fingerprints[fingerprint] = Reservation(FingerprintStatus.Reserved, reservedUntil, uint64(financingId));
     }

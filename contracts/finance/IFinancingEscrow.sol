@@ -37,14 +37,19 @@ import {IBillPledgeReceiver} from "../ebl/IBillPledgeReceiver.sol";
 /// still runs its course (repayment stays owed and withdrawable) and only the delivery is skipped.
 ///
 /// Double financing: an invoice fingerprint (a keyed hash of the normalised invoice fields, computed off
-/// chain under a consortium key) is reserved at the pledge for at most `reservationPeriod`, released at
-/// `cancel` and marked financed for ever at `fund`: it can be financed once, by one financier, across
-/// every bill. A reservation is attributable (`reservation`: the financing and so its exporter) and
-/// bounded: once it lapses, another request may take the fingerprint over and the lapsed financing can no
-/// longer be funded; the admin may release a disputed reservation early with a reason. The fingerprint is
-/// public in the pledge's calldata whatever the events say, so it is emitted openly; its protection is the
-/// consortium key (without it a fingerprint reveals nothing and cannot be guessed), and the reservation
-/// rules above bound what a party that copies one can do.
+/// chain under a consortium key) is reserved at the pledge, released at `cancel` and marked financed for
+/// ever at `fund`: it can be financed once, by one financier, across every bill. A reservation is
+/// attributable (`reservation`: the financing and so its exporter) and bounded per party: an exporter's
+/// reservations of one fingerprint, however many requests and cancellations it makes, all end
+/// `reservationPeriod` after its first (`reservationDeadline`), and it cannot reserve that fingerprint
+/// again for one more period, a window in which any other exporter may. So no party blocks another's
+/// invoice for longer than one period at a time: once a reservation lapses, another exporter's request
+/// takes the fingerprint over and the lapsed financing can no longer be funded. The admin may release a
+/// disputed reservation early with a reason, which starts its exporter's waiting period at once. The fingerprint is public in the pledge's calldata whatever the
+/// events say, so it is emitted openly; its protection is the consortium key (without it a fingerprint
+/// reveals nothing and cannot be guessed), and the rules above bound what a party that copies one can do;
+/// every party is an onboarded legal entity, so repeated squatting from several accounts is for the
+/// consortium to sanction (suspension).
 ///
 /// Pause: the admin's own pause, and the title registry's pause, stop every state change here; maturities
 /// keep running (the grace period is there for that).
@@ -188,8 +193,12 @@ interface IFinancingEscrow is IBillPledgeReceiver {
     /// @notice Invoice {invoiceFingerprint} is reserved by financing {financingId} until {reservedUntil}.
     error InvoiceReserved(bytes32 invoiceFingerprint, uint256 financingId, uint40 reservedUntil);
     /// @notice Financing {financingId} no longer holds the reservation of its invoice (it lapsed or was
-    /// released): cancel it and request again.
+    /// released): cancel it (the bill comes back).
     error ReservationLost(uint256 financingId);
+    /// @notice {exporter} may not reserve invoice {invoiceFingerprint} again before {availableAt}: its
+    /// reservations of it ended (a reservation period after its first, or released by the admin), and other
+    /// parties have one period to request it first.
+    error ReservationExhausted(bytes32 invoiceFingerprint, address exporter, uint256 availableAt);
     /// @notice Invoice {invoiceFingerprint} has no reservation to release.
     error NotReserved(bytes32 invoiceFingerprint);
     /// @notice Only the title registry may call this (caller {caller}).
@@ -237,12 +246,13 @@ interface IFinancingEscrow is IBillPledgeReceiver {
     /// 365 days. Caller: the admin.
     function setMinTenor(uint40 minTenor_) external;
 
-    /// @notice Sets how long a request reserves its invoice fingerprint (one to 365 days) for new requests.
-    /// Caller: the admin.
+    /// @notice Sets how long an exporter may hold reservations of an invoice fingerprint (one to 365 days),
+    /// for exporters that have not reserved it yet. Caller: the admin.
     function setReservationPeriod(uint40 reservationPeriod_) external;
 
     /// @notice Releases a reserved (not financed) invoice fingerprint, e.g. one a party reserved for
-    /// someone else's invoice; the financing that held it can no longer be funded. Caller: the admin.
+    /// someone else's invoice; the financing that held it can no longer be funded and its exporter may not
+    /// reserve the fingerprint again for one reservation period. Caller: the admin.
     /// @param reasonHash hash of the off-chain reason (the dispute's decision)
     function releaseReservation(bytes32 invoiceFingerprint, bytes32 reasonHash) external;
 
@@ -338,6 +348,10 @@ interface IFinancingEscrow is IBillPledgeReceiver {
 
     /// @notice The stored reservation of an invoice fingerprint (who holds it, until when).
     function reservation(bytes32 invoiceFingerprint) external view returns (Reservation memory);
+
+    /// @notice When `exporter`'s current run of reservations of an invoice fingerprint ends (0: it never
+    /// reserved it); it may start a new run one reservation period after that.
+    function reservationDeadline(bytes32 invoiceFingerprint, address exporter) external view returns (uint40);
 
     /// @notice What `account` may withdraw in `token`.
     function withdrawable(address account, address token) external view returns (uint256);

@@ -530,10 +530,17 @@ class OfferNotFound(FinancingError):
     signature = "OfferNotFound(uint256,address)"
 
 
-class ReservationLost(FinancingError):
-    """Financing {financingId} no longer holds the reservation of its invoice (it lapsed or was released): cancel it and request again."""
+class ReservationExhausted(FinancingError):
+    """{exporter} may not reserve invoice {invoiceFingerprint} again before {availableAt}: its reservations of it ended (a reservation period after its first, or released by the admin), and other parties have one period to request it first."""
 
-    message = "Financing {financingId} no longer holds the reservation of its invoice (it lapsed or was released): cancel it and request again."
+    message = "{exporter} may not reserve invoice {invoiceFingerprint} again before {availableAt}: its reservations of it ended (a reservation period after its first, or released by the admin), and other parties have one period to request it first."
+    signature = "ReservationExhausted(bytes32,address,uint256)"
+
+
+class ReservationLost(FinancingError):
+    """Financing {financingId} no longer holds the reservation of its invoice (it lapsed or was released): cancel it (the bill comes back)."""
+
+    message = "Financing {financingId} no longer holds the reservation of its invoice (it lapsed or was released): cancel it (the bill comes back)."
     signature = "ReservationLost(uint256)"
 
 
@@ -661,6 +668,7 @@ __all__ = [
     "RecordNotFound",
     "RecordRevoked",
     "ReferenceMismatch",
+    "ReservationExhausted",
     "ReservationLost",
     "SameMakerAndChecker",
     "SameParty",

@@ -811,7 +811,9 @@ def test_a_reserved_invoice_is_refused_until_cancelled(
     escrow.cancel(requested, sender=exporter)
     second, _ = pledge(bills, escrow, other, exporter, importer, usd, chain)
     assert escrow.fingerprintStatus(INVOICE) == Fingerprint.RESERVED and second == requested + 1
+    # a new request continues the exporter's run of reservations: it does not extend it
     assert escrow.reservation(INVOICE).financingId == second
+    assert escrow.reservation(INVOICE).reservedUntil == until == escrow.reservationDeadline(INVOICE, exporter)
 
 
 def test_invoice_squatting_is_bounded_and_attributable(
@@ -856,15 +858,23 @@ def test_invoice_squatting_is_bounded_and_attributable(
         pledge(bills, escrow, own, squatter, importer, usd, chain)
 
 
-def test_a_lapsed_reservation_cannot_be_funded_until_requested_again(
+def test_a_lapsed_reservation_cannot_be_funded_and_its_exporter_waits_a_period(
     accepted, bills, escrow, usd, bill, exporter, importer, bank_a, chain
 ):
+    """A slow financing's reservation lapses: it cannot be funded, and its exporter may reserve the invoice
+    again only after one more period, in which any other exporter could have taken it."""
     until = escrow.reservation(INVOICE).reservedUntil
     chain.mine(timestamp=until + 1)
     with ape.reverts(escrow.ReservationLost, financingId=accepted):
         escrow.fund(accepted, sender=bank_a)
-    escrow.cancel(accepted, sender=exporter)  # cancel it and request again, as the error says
-    again, _ = pledge(bills, escrow, bill, exporter, importer, usd, chain)
+    escrow.cancel(accepted, sender=exporter)  # the bill comes back
+    with ape.reverts(escrow.ReservationExhausted, invoiceFingerprint=INVOICE, exporter=exporter,
+                     availableAt=until + RESERVATION):
+        pledge(bills, escrow, bill, exporter, importer, usd, chain)
+    assert bills.bill(bill).holder == exporter and escrow.financingCount() == 1
+    chain.mine(timestamp=until + RESERVATION)
+    again, tx = pledge(bills, escrow, bill, exporter, importer, usd, chain)
+    assert tx.events.filter(escrow.Requested)[0].reservedUntil == chain.blocks[tx.block_number].timestamp + RESERVATION
     escrow.offer(again, PRINCIPAL, FEE, maturity(chain), sender=bank_a)
     accept(escrow, again, bank_a, exporter)
     escrow.fund(again, sender=bank_a)
@@ -879,6 +889,33 @@ def test_a_new_reservation_period_applies_to_new_requests(requested, bills, escr
     other = issue(bills, carrier, exporter, reference="HKGSHA2411002")
     _, tx = pledge(bills, escrow, other, exporter, importer, usd, chain, fingerprint=INVOICE2)
     assert tx.events.filter(escrow.Requested)[0].reservedUntil == chain.blocks[tx.block_number].timestamp + 2 * DAY
+
+
+def test_a_squatter_cannot_renew_its_block(
+    squatter_verified, bills, escrow, usd, carrier, bill, exporter, importer, squatter, chain
+):
+    """Follow-up of the squatting finding: a squatter whose reservation lapsed re-pledged at once with the same
+    fingerprint and blocked the invoice for another period, and again, for ever. An exporter's reservations of
+    one invoice now form runs of one period at most, each followed by a period it must wait, in which the
+    invoice's owner can request it; cancelling and re-pledging inside a run does not extend it."""
+    own = issue(bills, carrier, squatter, reference="HKGSHA2411099")
+    squat, _ = pledge(bills, escrow, own, squatter, importer, usd, chain)
+    until = escrow.reservationDeadline(INVOICE, squatter)
+    escrow.cancel(squat, sender=squatter)
+    chain.mine(timestamp=until - DAY)
+    again, tx = pledge(bills, escrow, own, squatter, importer, usd, chain)  # inside its run: the same end
+    assert tx.events.filter(escrow.Requested)[0].reservedUntil == until
+    chain.mine(timestamp=until)  # lapsed
+    escrow.cancel(again, sender=squatter)
+    with ape.reverts(escrow.ReservationExhausted, invoiceFingerprint=INVOICE, exporter=squatter,
+                     availableAt=until + RESERVATION):  # right after its lapse
+        pledge(bills, escrow, own, squatter, importer, usd, chain)
+    chain.mine(timestamp=until + RESERVATION - DAY)
+    with ape.reverts(escrow.ReservationExhausted, invoiceFingerprint=INVOICE, exporter=squatter,
+                     availableAt=until + RESERVATION):  # still waiting a day before the end of its wait
+        pledge(bills, escrow, own, squatter, importer, usd, chain)
+    taken, _ = pledge(bills, escrow, bill, exporter, importer, usd, chain)  # the owner's window
+    assert escrow.reservation(INVOICE).financingId == taken
 
 
 def test_admin_releases_a_disputed_reservation(
@@ -905,9 +942,14 @@ def test_admin_releases_a_disputed_reservation(
         escrow.releaseReservation(INVOICE, reason, sender=admin)
     with ape.reverts(escrow.ReservationLost, financingId=squat):
         escrow.fund(squat, sender=bank_b)
+    escrow.cancel(squat, sender=squatter)
+    released_at = chain.blocks[tx.block_number].timestamp
+    with ape.reverts(escrow.ReservationExhausted, invoiceFingerprint=INVOICE, exporter=squatter,
+                     availableAt=released_at + RESERVATION):  # the released party cannot simply take it again
+        pledge(bills, escrow, own, squatter, importer, usd, chain)
     mine, _ = pledge(bills, escrow, bill, exporter, importer, usd, chain)  # at once, no waiting for the lapse
     assert escrow.reservation(INVOICE).financingId == mine
-    with ape.reverts(escrow.ReservationLost, financingId=squat):
+    with ape.reverts(escrow.WrongState, financingId=squat, state=State.CANCELLED):
         escrow.fund(squat, sender=bank_b)
 
 
