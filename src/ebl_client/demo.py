@@ -5,13 +5,15 @@ stablecoin, onboards the consortium and runs the story through the client:
 
   carrier issues the eBL from a DCSA transport document -> the mainland credit provider anchors the
   exporter's credit report -> the exporter consents to the Hong Kong bank -> two officers of that bank
-  verify it (maker, checker) -> the exporter requests financing, pledging the eBL -> the bank offers and
-  funds in the stablecoin -> a second bank's attempt to finance the same invoice is refused -> the
-  importer repays -> the eBL is released to the importer -> the importer surrenders it -> the carrier
-  accepts (goods delivered).
+  verify it (maker, checker) -> the exporter pledges the eBL and requests financing in one transaction ->
+  the bank offers, the exporter accepts naming the terms it saw, the bank funds in the stablecoin -> a
+  second bank's attempt to finance the same invoice is refused -> the importer repays -> the eBL is
+  released to the importer -> the importer surrenders it -> the carrier accepts (goods delivered) -> the
+  regulator checks on chain who anchored the credit record the financing relied on, and that it counts
+  only while its provider is active.
 
-It prints the chain of title, the credit verification trail, the financing summary and the gas of every
-step (or all of it as JSON with --json). The chain state and the manifest stay on disk
+It prints the chain of title, the credit verification trail, the financing summary, the regulator's check
+and the gas of every step (or all of it as JSON with --json). The chain state and the manifest stay on disk
 (.ebl/anvil-state.json, deployments/<chain id>.json), so `ebl node` afterwards serves the same chain and
 `ebl bill history <token id>` shows the story. The credit provider's commitment (with its salts) is kept
 in .ebl/demo/ so its fields can be disclosed afterwards with `ebl credit disclose`.
@@ -44,11 +46,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from . import deployment as deployments
 from . import hashing, keys, samples, tables
-from .bills import Bills
 from .chain import Chain
-from .credit import Credit
+from .client import Client
 from .errors import DuplicateFinancing, EblError, NodeError, SameMakerAndChecker
-from .financing import FINGERPRINT_KEY_ENV, Financings, fingerprint, fingerprint_key, minor_units
+from .financing import FINGERPRINT_KEY_ENV, fingerprint, fingerprint_key, minor_units
 from .hashing import identifier_hash, new_salt
 from .models import Participant, Role, jsonable, utc_time
 from .networks import ANVIL, BESU, profile
@@ -78,8 +79,10 @@ ADVANCE_PERCENT, FEE_PERCENT = 80, Decimal("1.5")
 PRINCIPAL = INVOICE_UNITS * ADVANCE_PERCENT // 100
 FEE = int(PRINCIPAL * FEE_PERCENT / 100)
 TENOR_DAYS = 90
+#: the credit report's anchor is valid for a year (the registry allows at most 400 days by default)
+CREDIT_VALIDITY_DAYS = 365
 #: the number of steps `Story.run` records (the progress bar's length)
-STEPS = 19
+STEPS = 20
 #: disclosed to the bank's maker officer, and checked against the anchor on chain, before verifying
 DISCLOSED_FIELDS = ("/rating/grade", "/paymentHistory/defaults24m", "/sanctionsScreening/result")
 
@@ -118,15 +121,15 @@ CONSORTIUM: tuple[Member, ...] = (
 MEMBERS = {m.key: m for m in CONSORTIUM}
 
 
-def onboard_consortium(chain: Chain, admin: LocalAccount, accounts: dict[str, LocalAccount],
+def onboard_consortium(admin: LocalAccount, accounts: dict[str, LocalAccount],
                        registry: Participants) -> list[tuple[Member, Participant]]:
     done = []
     for member in CONSORTIUM:
         institution = accounts[member.institution].address if member.institution else None
         participant = registry.onboard(
-            admin, accounts[member.key].address, member.roles, member.jurisdiction,
-            identifier_hash(member.identifier, new_salt()), institution,
-        )
+            accounts[member.key].address, member.roles, member.jurisdiction,
+            identifier_hash(member.identifier, new_salt()), institution, sender=admin,
+        ).value
         done.append((member, participant))
     return done
 
@@ -189,7 +192,7 @@ class Story:
         record["time"] = utc_time(self.chain.block_time(last)) if last is not None else ""
         self.steps.append(record)
         self.progress.advance(self.task)
-        mark = f"refused ({record['refused']})" if record["refused"] else "done"
+        mark = f"refused ({record['refused']})" if record["refused"] else "done" if receipts else "done, reads only"
         self.progress.console.print(f"[dim]{record['n']:>2}/{STEPS}[/dim] {title}: {mark}, "
                                     f"{len(receipts)} tx, {record['gasUsed']:,} gas")
 
@@ -225,14 +228,15 @@ class Story:
                                                               redeploy=True, test_stablecoin=True),
                              lambda d: f"{len(d.contracts)} contracts")
         self.names.update({c.address: name for name, c in deployment.contracts.items()})
-        registry = Participants.of(self.chain, deployment)
-        bills, credit = Bills.of(self.chain, deployment), Credit.of(self.chain, deployment)
-        fin = Financings.of(self.chain, deployment)
+        # one Client over the story's chain: it verifies the manifest just written against the chain (code of
+        # every contract and their wiring) before the first facade is used
+        client = Client(self.chain, self.deployments_dir)
+        registry, bills, credit, fin = client.participants, client.bills, client.credit, client.finance
         coin = deployment.address("TestStablecoin")
         stable = self.chain.contract("TestStablecoin", coin)
 
         onboarded = self.do("admin", f"Consortium admin onboards {len(CONSORTIUM)} participants",
-                            lambda: onboard_consortium(self.chain, self.admin, a, registry),
+                            lambda: onboard_consortium(self.admin, a, registry),
                             lambda done: ", ".join(f"{n} {r}" for r, n in Counter(
                                 "+".join(p.roles.names()) for _, p in done).items()))
         minted = {"hk_bank": 50_000_000 * COIN, "cn_bank": 50_000_000 * COIN, "importer": 20_000_000 * COIN}
@@ -241,98 +245,110 @@ class Story:
                 lambda _: ", ".join(f"{MEMBERS[h].label} {money(v)}" for h, v in minted.items()))
         balances_before = {h: self._balance(stable, h) for h in ("exporter", "importer", "hk_bank")}
 
-        # 1. the carrier issues the eBL to the shipper, to order
+        # 1. the carrier issues the eBL to the shipper, to order (the document's isToOrder)
         document = hashing.load_json_file(samples.TRANSPORT_DOCUMENT)
         bill = self.do("carrier", "Carrier issues the eBL from the DCSA transport document",
-                       lambda: bills.issue(a["carrier"], document, a["exporter"].address,
-                                           remark="issued, shipped on board Hong Kong"),
+                       lambda: bills.issue(document, a["exporter"].address, sender=a["carrier"],
+                                           remark="issued, shipped on board Hong Kong").value,
                        lambda b: f"bill {b.transport_document_reference} to the order of {self.name(b.holder)}")
 
         # 2-4. credit: anchor, consent, maker and checker
         report = hashing.load_json_file(samples.CREDIT_REPORT)
         commitment = hashing.commit(report)
+        provider, exporter, hk_bank = a["credit_provider"].address, a["exporter"].address, a["hk_bank"].address
         record = self.do("credit_provider", "Credit provider anchors the exporter's salted credit-report root",
-                         lambda: credit.anchor(a["credit_provider"], a["exporter"].address, commitment,
-                                               self.now() + 365 * DAY),
+                         lambda: credit.anchor(exporter, commitment, self.now() + CREDIT_VALIDITY_DAYS * DAY,
+                                               sender=a["credit_provider"]).value,
                          lambda r: f"root {r.root[:18]}..., {len(commitment.salts)} salted fields, "
                                    f"valid until {utc_time(r.expires_at)}")
         self.commitment = commitment
         consent = self.do("exporter", "Exporter consents to Harbour Bank HK relying on the report",
-                          lambda: credit.grant_consent(a["exporter"], commitment.root, a["hk_bank"].address,
-                                                       self.now() + 180 * DAY),
+                          lambda: credit.grant_consent(provider, commitment.root, hk_bank, self.now() + 180 * DAY,
+                                                       sender=a["exporter"]).value,
                           lambda c: f"until {utc_time(c.expires_at)}")
         disclosures = [hashing.disclose(report, commitment, path) for path in DISCLOSED_FIELDS]
-        checked = [{"field": d.path, "value": d.value, "matchesAnchor": credit.verify_field(a["exporter"].address, d)}
+        checked = [{"field": d.path, "value": d.value, "matchesAnchor": credit.verify_field(provider, exporter, d)}
                    for d in disclosures]
         if not all(c["matchesAnchor"] for c in checked):
             raise DemoError("a disclosed field did not verify against the anchored root")
         self.do("hk_maker", "Harbour Bank officer A (maker) checks disclosed fields on chain and records "
                             "the verification",
-                lambda: credit.record_verification(a["hk_maker"], a["hk_bank"].address, a["exporter"].address,
-                                                   commitment.root),
+                lambda: credit.record_verification(hk_bank, exporter, provider, commitment.root,
+                                                   sender=a["hk_maker"]).value,
                 lambda _: "; ".join(f"{c['field']} = {c['value']} matches the anchor" for c in checked))
         self.refused("hk_maker", "Officer A tries to approve their own verification",
-                     lambda: credit.approve_verification(a["hk_maker"], a["hk_bank"].address, a["exporter"].address),
+                     lambda: credit.approve_verification(hk_bank, exporter, sender=a["hk_maker"]),
                      SameMakerAndChecker)
         verification = self.do("hk_checker", "Harbour Bank officer B (checker) approves the verification",
-                               lambda: credit.approve_verification(a["hk_checker"], a["hk_bank"].address,
-                                                                   a["exporter"].address),
+                               lambda: credit.approve_verification(hk_bank, exporter, sender=a["hk_checker"]).value,
                                lambda v: f"status {v.status.name.lower()}")
 
-        # 5-7. financing
+        # 5-7. financing: the pledge and the request are one transaction
         invoice = hashing.load_json_file(samples.INVOICE)
         if minor_units(invoice["amount"], "HKD") * 10 ** (COIN_DECIMALS - 2) != INVOICE_UNITS:
             raise DemoError(f"the sample invoice is not for {money(INVOICE_UNITS)}")
         key = fingerprint_key(None) if _env_key() else DEMO_FINGERPRINT_KEY
         invoice_fp = fingerprint(invoice, key)
         maturity = self.now() + TENOR_DAYS * DAY
-        financing = self.do("exporter", "Exporter requests financing of the invoice, pledging the eBL to the escrow",
-                            lambda: fin.request(a["exporter"], bill.token_id, a["importer"].address, PRINCIPAL, coin,
-                                                maturity, invoice_fp),
+        financing = self.do("exporter", "Exporter pledges the eBL to the escrow and requests financing of the "
+                                        "invoice, in one transaction",
+                            lambda: fin.request(bill.token_id, a["importer"].address, PRINCIPAL, coin, maturity,
+                                                invoice_fp, sender=a["exporter"]).value,
                             lambda f: f"financing #{f.financing_id}, invoice {invoice['invoiceNumber']}, "
-                                      f"{money(PRINCIPAL)} asked")
+                                      f"{money(PRINCIPAL)} asked, invoice reserved")
         fid = financing.financing_id
         self.do("hk_bank", "Harbour Bank HK offers its terms",
-                lambda: fin.offer(a["hk_bank"], fid, PRINCIPAL, FEE, maturity),
+                lambda: fin.offer(fid, PRINCIPAL, FEE, maturity, sender=a["hk_bank"]).value,
                 lambda o: f"{money(o.principal)} + fee {money(o.fee)}, maturity {utc_time(o.maturity)}")
-        self.do("exporter", "Exporter accepts Harbour Bank's offer",
-                lambda: fin.accept(a["exporter"], fid, a["hk_bank"].address),
-                lambda f: f"outstanding {money(f.outstanding)}")
+        seen = fin.offer_of(fid, hk_bank)  # the terms the exporter reads, and names when it accepts
+        self.do("exporter", "Exporter accepts Harbour Bank's offer, naming the terms it saw",
+                lambda: fin.accept(fid, hk_bank, terms=seen, sender=a["exporter"]).value,
+                lambda f: f"{money(f.principal)} + fee {money(f.fee)}, maturity {utc_time(f.maturity)}; "
+                          f"outstanding {money(f.outstanding)}")
         self.do("hk_bank", "Harbour Bank HK funds (the escrow checks its approved credit verification); "
                            "principal to the exporter",
-                lambda: fin.fund(a["hk_bank"], fid),
+                lambda: fin.fund(fid, sender=a["hk_bank"]).value,
                 lambda f: f"state {f.state.name.lower()}, invoice fingerprint now financed")
 
         # 8. the double-financing attempt: the same invoice, spelled differently, against another bill
         second_document = {**document, "transportDocumentReference": "VHSL2611HKGSHA0008",
                            "shippingInstructionsReference": "SI-PRE-2026-11-0419"}
         second_bill = self.do("carrier", "Carrier issues the eBL of the exporter's next shipment",
-                              lambda: bills.issue(a["carrier"], second_document, a["exporter"].address),
+                              lambda: bills.issue(second_document, exporter, sender=a["carrier"]).value,
                               lambda b: f"bill {b.transport_document_reference}")
         respelled = {**invoice, "invoiceNumber": "pre inv 2026 0412", "amount": "14,398,800", "issueDate": "2026/11/18"}
         # what Bank of Pudong sees when it checks the invoice presented to it (a read anyone can make)
         status_before_request = fin.fingerprint_status(fingerprint(respelled, key))
         refusal = self.refused(
             "exporter", "Exporter asks Bank of Pudong to finance the same invoice against the second eBL: "
-                        "the escrow refuses the request before any bank can offer",
-            lambda: fin.request(a["exporter"], second_bill.token_id, a["importer"].address, PRINCIPAL, coin,
-                                maturity, fingerprint(respelled, key)),
+                        "the escrow refuses the pledge-and-request before any bank can offer",
+            lambda: fin.request(second_bill.token_id, a["importer"].address, PRINCIPAL, coin, maturity,
+                                fingerprint(respelled, key), sender=a["exporter"]),
             DuplicateFinancing)
 
         # 9-11. repayment, release, delivery
         self.do("importer", "Importer repays principal and fee; the escrow releases the eBL to the importer",
-                lambda: fin.repay(a["importer"], fid, PRINCIPAL + FEE),
+                lambda: fin.repay(fid, PRINCIPAL + FEE, sender=a["importer"]).value,
                 lambda f: f"repaid {money(f.repaid)}, state {f.state.name.lower()}, "
                           f"bill held by {self.name(bills.get(f.bill).holder)}")
         released_to = bills.get(bill.token_id).holder
         withdrawn = self.do("hk_bank", "Harbour Bank HK withdraws the repayment from the escrow",
-                            lambda: fin.withdraw(a["hk_bank"], coin), money)
+                            lambda: fin.withdraw(coin, sender=a["hk_bank"]).value, money)
         self.do("importer", "Importer surrenders the eBL to the carrier for delivery",
-                lambda: bills.surrender(a["importer"], bill.token_id, "delivery", remark="goods collected at Yangshan"),
+                lambda: bills.surrender(bill.token_id, "delivery", sender=a["importer"],
+                                        remark="goods collected at Yangshan").value,
                 lambda b: f"status {b.status.name.lower()}")
         delivered = self.do("carrier", "Carrier accepts the surrender: goods delivered",
-                            lambda: bills.accept_surrender(a["carrier"], bill.token_id),
+                            lambda: bills.accept_surrender(bill.token_id, sender=a["carrier"]).value,
                             lambda b: f"status {b.status.name.lower()}")
+
+        # 12. after the story: the regulator's view of the credit record the financing relied on
+        supervision = self.do("regulator", "Regulator checks on chain who anchored the exporter's credit record "
+                                           "and that it counts only while its provider is active",
+                              lambda: self._supervision(client, exporter, commitment.root),
+                              lambda s: f"anchored by {', '.join(s['providerNames'])}; valid now: "
+                                        f"{'yes' if s['valid'] else 'NO'} (provider "
+                                        f"{'an active credit provider' if s['providerActive'] else 'NOT active'})")
         if len(self.steps) != STEPS:
             raise DemoError(f"the story recorded {len(self.steps)} steps, expected {STEPS}")
 
@@ -355,12 +371,12 @@ class Story:
             "secondBill": {**jsonable(bills.get(second_bill.token_id)),
                            "history": [self._event_json(e) for e in bills.history(second_bill.token_id)]},
             "credit": {
-                "record": jsonable(credit.record(a["exporter"].address, record.root)),
+                "record": jsonable(credit.get(provider, exporter, record.root)),
                 "provider": self.name(record.provider), "consent": jsonable(consent),
                 "disclosedFields": checked, "verification": jsonable(verification),
                 "maker": self.name(verification.maker), "checker": self.name(verification.checker),
                 "selfApprovalRefused": self._refusal("SameMakerAndChecker"),
-                "approvedAndValid": credit.has_approved_verification(a["hk_bank"].address, a["exporter"].address),
+                "approvedAndValid": credit.has_approved_verification(hk_bank, exporter),
             },
             "financing": {
                 **jsonable(final), "invoiceNumber": invoice["invoiceNumber"],
@@ -368,6 +384,7 @@ class Story:
                 "fingerprintStatus": fin.fingerprint_status(invoice_fp),
                 "fingerprintKey": f"${FINGERPRINT_KEY_ENV}" if _env_key() else "demo key (public)",
                 "financierName": self.name(final.financier), "releasedTo": self.name(released_to),
+                "acceptedTerms": {"principal": seen.principal, "fee": seen.fee, "maturity": seen.maturity},
                 "withdrawnByFinancier": withdrawn,
                 "balanceChanges": {MEMBERS[h].label: self._balance(stable, h) - before
                                    for h, before in balances_before.items()},
@@ -379,6 +396,7 @@ class Story:
                 "refused": type(refusal).__name__, "error": str(refusal),
                 "secondBillHolder": self.name(bills.get(second_bill.token_id).holder),
             },
+            "supervision": supervision,
             "steps": self.steps,
             "gasTotal": sum(s["gasUsed"] for s in self.steps),
             "transactionCount": sum(len(s["transactions"]) for s in self.steps),
@@ -386,6 +404,23 @@ class Story:
         }
 
     # --- helpers -------------------------------------------------------------------------------------
+
+    def _supervision(self, client: Client, subject: str, root: bytes) -> dict[str, Any]:
+        """What the regulator reads on chain (no transaction): the providers that anchored the record (from the
+        anchor events), the record's validity, which requires its provider to be an active credit provider,
+        and the regulator's own standing to revoke any record as a supervisor."""
+        regulator = self.address("regulator")
+        providers = client.credit.providers_of(subject, root)
+        provider = providers[0]
+        record = client.credit.get(provider, subject, root)
+        return {
+            "regulator": self.name(regulator), "subject": self.name(subject), "root": record.root,
+            "providers": providers, "providerNames": [self.name(p) for p in providers],
+            "valid": record.valid, "expiresAt": record.expires_at,
+            "providerStatus": client.participants.get(provider).status.name.lower(),
+            "providerActive": client.participants.is_active(provider, Role.CREDIT_PROVIDER),
+            "regulatorMayRevoke": client.participants.is_active(regulator, Role.REGULATOR),
+        }
 
     def _balance(self, stable: Any, handle: str) -> int:
         return int(self.chain.call(stable, "balanceOf", self.address(handle)))
@@ -493,8 +528,8 @@ def _explore(options: Options, state_file: Path, report: dict[str, Any]) -> dict
 def _meaning(event: dict[str, Any], fin: dict[str, Any]) -> str:
     """What a title action meant in the story, for the officer reading the chain of title."""
     financing = f"financing #{fin['financing_id']}, {fin['financierName']}"
-    if event["holderName"] == "FinancingEscrow" and event["action"] == "transfer_owners":
-        return f"pledged into the escrow ({financing})"
+    if event["action"] == "pledge":
+        return f"pledged into the escrow with the financing request ({financing})"
     if event["actorName"] == "FinancingEscrow" and event["action"] == "transfer_owners":
         return f"released on full repayment ({financing})"
     return {"issue": "issued to the shipper's order",
@@ -551,13 +586,25 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         ["maturity", utc_time(fin["maturity"])],
         ["bill released to", fin["releasedTo"]],
         ["second bank", f"{dup['secondBank']} saw the invoice as {dup['fingerprintStatusBeforeRequest']}; "
-                        f"the exporter's request with the invoice spelled "
+                        f"the exporter's pledge-and-request with the invoice spelled "
                         f"{', '.join(repr(v) for v in dup['invoiceAsPresented'].values())} was refused "
-                        f"({dup['refused']}); the second bill, pledged then returned, is back with "
+                        f"({dup['refused']}) before anything was sent; the second bill stayed with "
                         f"{dup['secondBillHolder']}"],
         *[[f"net flow, {who}", money(change)] for who, change in fin["balanceChanges"].items()],
     ]
     tables.print_table(console, "Financing summary", ["", ""], summary, show_header=False)
+
+    sup = report["supervision"]
+    tables.print_table(console, f"Regulator's check: {sup['regulator']}", ["", ""], [
+        ["credit record", f"root {sup['root']} of {sup['subject']}"],
+        ["anchored by", ", ".join(sup["providerNames"])],
+        ["provider status", f"{sup['providerStatus']}; an active credit provider: "
+                            f"{'yes' if sup['providerActive'] else 'NO'}"],
+        ["record valid now", f"{'yes' if sup['valid'] else 'NO'}, until {utc_time(sup['expiresAt'])}: only while its "
+                             "provider stays an active credit provider (a suspension voids it at once)"],
+        ["supervision", f"as an active regulator it may revoke any provider's record with a reason: "
+                        f"{'yes' if sup['regulatorMayRevoke'] else 'NO'} (not done here)"],
+    ], show_header=False)
 
     steps = [[s["n"], s["title"], s["actor"], len(s["transactions"]), f"{s['gasUsed']:,}",
               f"REFUSED: {s['refused']}" if s["refused"] else s["outcome"]] for s in report["steps"]]

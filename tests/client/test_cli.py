@@ -1,8 +1,10 @@
 """The `ebl` command: tables and --json on success; on bad input one `error:` line, exit code 1, and
-the manifest, keystore and chain exactly as they were."""
+the manifest, keystore and chain exactly as they were. Every sending command prints one JSON shape:
+`{"<what it acted on>": ..., "transaction": {"hash", "block", "gas_used", "sender"}}` (`sent` checks it)."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -12,6 +14,30 @@ from ebl_client import keys
 from ebl_client.node import free_port
 
 from .conftest import one_error_line, sample_hash
+
+TX_HASH = re.compile(r"0x[0-9a-f]{64}")
+
+
+def sent(result, key, *, sender=None, extra=()):
+    """The value a sending command printed with --json under `key`, after checking the shape: exactly `key`,
+    `transaction` and the `extra` keys, the transaction whole (hash, block, gas, sender)."""
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    out = json.loads(result.stdout)
+    assert sorted(out) == sorted([key, "transaction", *extra]), out
+    tx = out["transaction"]
+    assert sorted(tx) == ["block", "gas_used", "hash", "sender"]
+    assert TX_HASH.fullmatch(tx["hash"]) and tx["block"] > 0 and tx["gas_used"] > 21_000
+    if sender is not None:
+        assert tx["sender"] == sender
+    return out[key]
+
+
+def shows_transaction(result):
+    """The table of a sending command ends with the transaction's hash and block; returns the hash."""
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    found = re.search(r"│ transaction +│ (0x[0-9a-f]{64}) +│\n│ block +│ (\d+) +│", result.stdout)
+    assert found, result.stdout
+    return found.group(1)
 
 
 def state_of(chain, run):
@@ -27,37 +53,41 @@ def test_deploy_prints_the_contracts_and_writes_the_manifest(run):
     assert json.loads(run.manifest.read_text())["chain_id"] == 31337
 
 
-def test_participant_lifecycle_through_the_cli(deployed, signers):
+def test_participant_lifecycle_through_the_cli(deployed, signers, admin, chain):
     bank, officer = signers[2].address, signers[3].address
     added = deployed("participants", "add", bank, "--roles", "financier", "--jurisdiction", "hk",
                      "--identifier", "2138009HARBOURBANK51")
     assert added.exit_code == 0, added.stderr
     assert "financier" in added.stdout and "identifier salt" in added.stdout
+    assert chain.w3.eth.get_transaction(shows_transaction(added))["from"] == admin.address
     officer_json = deployed("--json", "participants", "add", officer, "--roles", "verifier", "--jurisdiction", "HK",
                             "--identifier-hash", "0x" + sample_hash(3).hex(), "--institution", bank)
-    assert json.loads(officer_json.stdout)["institution"] == bank
+    assert sent(officer_json, "participant", sender=admin.address)["institution"] == bank
 
     listed = [p for p in json.loads(deployed("--json", "participants", "list").stdout) if p["roles"] != ["escrow"]]
     assert [p["address"] for p in listed] == [bank, officer]
     assert listed[1]["roles"] == ["verifier"] and listed[1]["status"] == "active"
 
-    suspended = json.loads(deployed("--json", "participants", "suspend", officer, "--reason", "left the bank").stdout)
+    suspended = sent(deployed("--json", "participants", "suspend", officer, "--reason", "left the bank"),
+                     "participant")
     assert suspended["status"] == "suspended"
     shown = deployed("participants", "show", officer)
     assert "suspended" in shown.stdout and officer in shown.stdout
-    assert json.loads(deployed("--json", "participants", "reinstate", officer).stdout)["status"] == "active"
-    roles = json.loads(deployed("--json", "participants", "set-roles", bank, "--roles", "financier,trader").stdout)
+    assert sent(deployed("--json", "participants", "reinstate", officer), "participant")["status"] == "active"
+    roles = sent(deployed("--json", "participants", "set-roles", bank, "--roles", "financier,trader"), "participant")
     assert roles["roles"] == ["trader", "financier"]
 
 
 def test_given_salt_makes_the_identifier_hash_reproducible(deployed, signers):
     salt = "0x" + "07" * 32
-    out = json.loads(deployed("--json", "participants", "add", signers[4].address, "--roles", "trader",
-                              "--jurisdiction", "CN", "--identifier", "91310000ma1fl4b24g", "--salt", salt).stdout)
+    result = deployed("--json", "participants", "add", signers[4].address, "--roles", "trader",
+                      "--jurisdiction", "CN", "--identifier", "91310000ma1fl4b24g", "--salt", salt)
+    participant = sent(result, "participant", extra=["salt"])
     from ebl_client.hashing import identifier_hash
 
-    assert out["identifier_hash"] == "0x" + identifier_hash("91310000MA1FL4B24G", bytes.fromhex("07" * 32)).hex()
-    assert out["salt"] == salt
+    assert participant["identifier_hash"] == "0x" + identifier_hash("91310000MA1FL4B24G",
+                                                                    bytes.fromhex("07" * 32)).hex()
+    assert json.loads(result.stdout)["salt"] == salt
 
 
 def test_unreachable_node(run, chain):
@@ -138,6 +168,32 @@ def test_deploying_twice_keeps_the_manifest(deployed, chain):
     before = state_of(chain, deployed)
     one_error_line(deployed("deploy"), "already deployed", "--redeploy")
     assert state_of(chain, deployed) == before
+
+
+def test_deploy_takes_the_suite_settings(run, chain):
+    result = run("deploy", "--min-tenor-days", "3", "--reservation-days", "10", "--max-validity-days", "30",
+                 "--grace-days", "5")
+    assert result.exit_code == 0, result.stderr
+    assert "minimum tenor 3 days, invoice reservation 10 days, grace period 5 days" in result.stdout
+    escrow = json.loads(run("--json", "finance", "settings").stdout)
+    assert escrow == {"min_tenor": 3 * 86_400, "reservation_period": 10 * 86_400, "grace_period": 5 * 86_400,
+                      "paused": False, "title_registry_paused": False}
+    assert json.loads(run("--json", "credit", "settings").stdout)["max_validity"]["days"] == 30
+    table = run("finance", "settings")
+    assert "minimum tenor" in table.stdout and "3 days" in table.stdout
+
+
+def test_deploy_defaults_and_out_of_range_settings(run, chain):
+    height = chain.w3.eth.block_number
+    for option, value in (("--min-tenor-days", "366"), ("--reservation-days", "0"), ("--max-validity-days", "3651"),
+                          ("--min-tenor-days", "-1")):
+        result = run("deploy", option, value)
+        assert result.exit_code == 2, (option, value, result.stderr)
+    assert chain.w3.eth.block_number == height and not run.manifest.exists()  # refused before deploying anything
+    assert run("deploy").exit_code == 0
+    escrow = json.loads(run("--json", "finance", "settings").stdout)
+    assert (escrow["min_tenor"], escrow["reservation_period"]) == (7 * 86_400, 30 * 86_400)
+    assert json.loads(run("--json", "credit", "settings").stdout)["max_validity"]["seconds"] == 400 * 86_400
 
 
 def test_no_deployment_yet(run):

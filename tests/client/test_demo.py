@@ -14,7 +14,9 @@ from ebl_client import demo, hashing, keys
 from ebl_client.cli import cli
 from ebl_client.node import AnvilNode
 
-ACTIONS = ["issue", "transfer_owners", "transfer_owners", "surrender_for_delivery", "surrender_accepted"]
+ACTIONS = ["issue", "pledge", "transfer_owners", "surrender_for_delivery", "surrender_accepted"]
+#: the steps that send nothing: two refusals at gas estimation and the regulator's check (reads only)
+NOTHING_SENT = (8, 15, demo.STEPS)
 
 
 def paths(tmp_path):
@@ -40,11 +42,10 @@ def check_story(report):
     for s in steps:
         assert s["gasUsed"] == sum(t["gasUsed"] for t in s["transactions"])
         assert all(t["status"] == 1 and t["gasUsed"] > 21_000 and len(t["hash"]) == 66 for t in s["transactions"])
-    assert steps[7]["transactions"] == []  # refused at gas estimation: nothing sent
-    assert all(s["transactions"] for s in steps if s["n"] != 8)
-    assert steps[14]["transactions"] and all(t["status"] == 1 for t in steps[14]["transactions"])  # pledge, reclaim
+    assert [s["n"] for s in steps if not s["transactions"]] == list(NOTHING_SENT)  # refused at gas estimation
+    assert len(steps[9]["transactions"]) == 1  # the pledge and the financing request: one transaction
     assert report["gasTotal"] == sum(s["gasUsed"] for s in steps)
-    assert report["transactionCount"] == sum(len(s["transactions"]) for s in steps) == 40
+    assert report["transactionCount"] == sum(len(s["transactions"]) for s in steps) == 37
 
     bill = report["bill"]
     assert bill["status"] == "accomplished" and bill["documentMatches"] is True
@@ -52,7 +53,10 @@ def check_story(report):
     assert [e["action"] for e in history] == ACTIONS
     assert [e["holderName"] for e in history] == [label["exporter"], "FinancingEscrow", label["importer"],
                                                   label["carrier"], label["carrier"]]
+    assert [e["dcsa"] for e in history] == ["ISSU", "ENDO+TRNS(PLEDGE)", "ENDO+TRNS", "SURR(DELIVERY)", "SACC"]
     assert history[0]["actorName"] == label["carrier"] and history[2]["actorName"] == "FinancingEscrow"
+    assert history[1]["actorName"] == label["exporter"]  # the exporter pledged ...
+    assert history[1]["tx_hash"] == steps[9]["transactions"][0]["hash"]  # ... in the request's own transaction
     assert all(e["time"].endswith("UTC") for e in history)
 
     credit = report["credit"]
@@ -69,14 +73,24 @@ def check_story(report):
     assert fin["financierName"] == label["hk_bank"] and fin["releasedTo"] == label["importer"]
     assert fin["bill"] == bill["token_id"] and fin["fingerprintStatus"] == "financed"
     assert fin["withdrawnByFinancier"] == demo.PRINCIPAL + demo.FEE
+    # the exporter accepted the terms it read, and they became the financing's
+    assert fin["acceptedTerms"] == {"principal": fin["principal"], "fee": fin["fee"], "maturity": fin["maturity"]}
     assert fin["balanceChanges"] == {label["exporter"]: demo.PRINCIPAL, label["importer"]: -(demo.PRINCIPAL + demo.FEE),
                                      label["hk_bank"]: demo.FEE}
 
     dup = report["doubleFinancing"]
     assert dup["refused"] == "DuplicateFinancing" and dup["fingerprintStatusBeforeRequest"] == "financed"
     assert dup["invoiceAsPresented"]["invoiceNumber"] != fin["invoiceNumber"]  # another spelling, same invoice
-    assert dup["secondBillHolder"] == label["exporter"]  # the refused pledge gave the second bill back
-    assert [e["action"] for e in report["secondBill"]["history"]] == ["issue", "transfer_owners", "reject"]
+    assert dup["secondBillHolder"] == label["exporter"]  # the refused pledge-and-request never moved it
+    assert [e["action"] for e in report["secondBill"]["history"]] == ["issue"]
+
+    # after the story, the regulator reads who anchored the record and that it counts while its provider is active
+    sup = report["supervision"]
+    assert steps[-1]["actor"] == label["regulator"] == sup["regulator"]
+    assert sup["providers"] == [people["credit_provider"]["address"]]
+    assert sup["providerNames"] == [label["credit_provider"]]
+    assert sup["root"] == credit["record"]["root"] and sup["valid"] is True and credit["record"]["valid"] is True
+    assert (sup["providerStatus"], sup["providerActive"], sup["regulatorMayRevoke"]) == ("active", True, True)
 
 
 def test_demo_tells_the_story_and_leaves_the_chain_for_ebl_bill_history(tmp_path, capsys):
@@ -85,7 +99,7 @@ def test_demo_tells_the_story_and_leaves_the_chain_for_ebl_bill_history(tmp_path
     out = capsys.readouterr()
     report = json.loads(out.out)
     check_story(report)
-    assert f"{demo.STEPS}/{demo.STEPS} Carrier accepts the surrender" in out.err  # progress goes to stderr
+    assert f"{demo.STEPS}/{demo.STEPS} Regulator checks on chain" in out.err  # progress goes to stderr
     assert report["chainId"] == 31337 and report["network"] == "anvil"
     assert report["stateFile"] == str(p["state"]) and p["state"].is_file()
     assert report["manifest"] == str(p["deployments"] / "31337.json")
@@ -120,8 +134,10 @@ def test_demo_prints_a_report_an_officer_can_read(tmp_path, capsys, monkeypatch)
     assert demo.main(demo_args(paths(tmp_path))) == 0
     out = capsys.readouterr().out
     for title in ("Consortium", "Chain of title: bill VHSL2611HKGSHA0007", "Credit verification trail",
-                  "Financing summary", "Steps and gas"):
+                  "Financing summary", "Regulator's check: Hong Kong Monetary Authority", "Steps and gas"):
         assert title in out
+    assert "ENDO+TRNS(PLEDGE)" in out and "pledged into the escrow with the financing request" in out
+    assert "only while its provider stays an active credit provider" in out
     assert "REFUSED: DuplicateFinancing" in out and "REFUSED: SameMakerAndChecker" in out
     assert "HKD 11,519,040.00 (80 % advance on the invoice) / HKD 172,785.60 (1.5 % flat for 90 days)" in out
     assert "bill history 0x" in out and "ebl node --state-file" in out

@@ -1,5 +1,6 @@
-"""The root of the `ebl` command: global options, the Context every command gets, the signing key, the one
-pattern for a command that sends a transaction (`sends`), and the entry point that makes errors one line.
+"""The root of the `ebl` command: global options, the Context every command gets (one `Client`), the signing
+key, the one pattern for a command that sends a transaction (`sends`), and the entry point that makes errors
+one line.
 
 Every failure the client knows of prints one line `error: ...` on stderr and exits 1 (2 for a usage
 mistake); nothing is written (manifest, keystore) unless the action succeeded.
@@ -21,20 +22,19 @@ from eth_account.signers.local import LocalAccount
 
 from .. import artifacts, keys
 from .. import deployment as deployments
-from ..bills import Bills
 from ..chain import Chain
-from ..credit import Credit
+from ..client import Client
 from ..errors import EblError
-from ..financing import Financings
-from ..networks import PROFILES, profile
-from ..participants import Participants
+from ..models import Result
+from ..networks import PROFILES
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 P = ParamSpec("P")
 
-#: what a sending command prepares: the chain action, run once the signer is loaded
-Action = Callable[[LocalAccount], T]
+#: what a sending command prepares: the chain action, run once the signer is loaded; it returns the facade's
+#: `Result` (the value after the action, and the transaction that made it)
+Action = Callable[[LocalAccount], Result[T]]
 
 
 @dataclass
@@ -47,31 +47,22 @@ class Context:
     # set by --keystore / --key-env on the commands that sign (see signer_options)
     keystore: Path | None = None
     key_env: str = keys.DEFAULT_KEY_ENV
-    _chain: Chain | None = None
+    _client: Client | None = None
+
+    def client(self) -> Client:
+        """The one connection of the command: the node (contacted here, first time only) and the suite deployed
+        on it, verified on first use of a facade (`client.bills`, `.credit`, `.finance`, `.participants`)."""
+        if self._client is None:
+            self._client = Client.connect(self.rpc_url, network=self.network, deployments=self.deployments_dir,
+                                          chain_id=self.chain_id)
+        return self._client
 
     def chain(self) -> Chain:
-        if self._chain is None:
-            self._chain = Chain.connect(self.rpc_url, profile(self.network), expected_chain_id=self.chain_id)
-        return self._chain
-
-    def deployment(self) -> deployments.Deployment:
-        return deployments.load_for(self.chain(), self.deployments_dir)
-
-    def participants(self) -> Participants:
-        return Participants.of(self.chain(), self.deployment())
-
-    def bills(self) -> Bills:
-        return Bills.of(self.chain(), self.deployment())
-
-    def credit(self) -> Credit:
-        return Credit.of(self.chain(), self.deployment())
-
-    def financings(self) -> Financings:
-        return Financings.of(self.chain(), self.deployment())
+        return self.client().chain
 
     def now(self) -> int:
         """The chain's clock (latest block time): expiries are judged against it, not the laptop's."""
-        return self.chain().block_time()
+        return self.client().now()
 
     def signer(self) -> LocalAccount:
         """The signing key: the --keystore file (password from $EBL_KEYSTORE_PASSWORD, else a prompt on a
@@ -119,19 +110,19 @@ def signer_options(fn: F) -> F:
     return fn
 
 
-def sends(render: Callable[[Context, T], None]) -> Callable[[Callable[Concatenate[Context, P], Action[T]]],
-                                                            Callable[P, None]]:
+def sends(render: Callable[[Context, Result[T]], None]) -> Callable[
+        [Callable[Concatenate[Context, P], Action[T]]], Callable[P, None]]:
     """A command that sends a transaction. The decorated function checks its input and returns the action;
     then the signer is loaded (--keystore / --key-env, added here), the action runs and `render` shows its
-    result. Bad input therefore fails before any password prompt and sends nothing. Use it innermost:
+    `Result`: the value and the transaction (`output.show_sent`: `{"<what>": ..., "transaction": ...}` in
+    JSON). Bad input therefore fails before any password prompt and sends nothing. Use it innermost:
 
         @bill.command("transfer")
-        @click.argument("token")
+        @click.argument("token", callback=_token_id)
         @click.option("--to", required=True)
-        @sends(show_bill)
-        def bill_transfer(ctx: Context, token: str, to: str) -> Action[Bill]:
-            token_id = parse_token_id(token)
-            return lambda signer: ctx.bills().transfer(signer, token_id, to)
+        @sends(sent_bill)
+        def bill_transfer(ctx: Context, token: int, to: str) -> Action[Bill]:
+            return lambda signer: ctx.client().bills.transfer(token, to, sender=signer)
     """
 
     def decorate(prepare: Callable[Concatenate[Context, P], Action[T]]) -> Callable[P, None]:

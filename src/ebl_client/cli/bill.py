@@ -1,4 +1,5 @@
-"""`ebl bill`: electronic bills of lading: issue, move, surrender, amend (each `sends`); show, history, verify."""
+"""`ebl bill`: electronic bills of lading: issue, move, surrender, amend (each `sends`); show, history, verify;
+the admin's pause."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 import click
 
 from ..bills import load_document, parse_token_id
-from ..errors import InvalidInput
-from ..models import Bill, TitleEvent, utc_time
+from ..chain import to_address
+from ..documents import validate_transport_document
+from ..errors import BillNotFound, InvalidInput
+from ..models import Bill, Result, TitleEvent, utc_time
 from .app import Action, Context, F, pass_ctx, sends
-from .output import emit_json, emit_table, show_info, show_pairs
+from .output import emit_json, emit_table, sent_pause, show_info, show_pairs, show_sent
 
 
 def remark_option(fn: F) -> F:
@@ -27,28 +30,36 @@ def _token_id(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 token_argument = click.argument("token", callback=_token_id)
 
 
-def bill_action(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+def bill_action(name: str, *, remark: bool = True) -> Callable[[Callable[..., Any]], click.Command]:
     """Declare `ebl bill <name> TOKEN [--remark TEXT] ...`; the function gets TOKEN as an int."""
 
     def decorate(fn: Callable[..., Any]) -> click.Command:
-        return bill.command(name)(token_argument(remark_option(fn)))
+        return bill.command(name)(token_argument(remark_option(fn) if remark else fn))
 
     return decorate
 
 
-def show_bill(ctx: Context, b: Bill, title: str = "bill of lading") -> None:
-    show_pairs(ctx, title, b, [
+def bill_rows(b: Bill) -> list[tuple[str, Any]]:
+    return [
         ("token id", hex(b.token_id)), ("reference", b.transport_document_reference), ("status", b.status.name.lower()),
         ("type", "straight" if b.straight else "to order"), ("carrier", b.carrier), ("holder", b.holder),
         ("beneficiary", "(blank endorsed: bearer)" if b.blank_endorsed else (b.beneficiary or "")),
         ("nominee", b.nominee or ""), ("document SHA-256", b.document_hash), ("issued in block", b.issued_block),
         ("amends", hex(b.predecessor) if b.predecessor else ""),
         ("amended by", hex(b.successor) if b.successor else ""),
-    ])
+    ]
 
 
-def show_issued(ctx: Context, b: Bill) -> None:
-    show_bill(ctx, b, "issued")
+def show_bill(ctx: Context, b: Bill) -> None:
+    show_pairs(ctx, "bill of lading", b, bill_rows(b))
+
+
+def sent_bill(ctx: Context, result: Result[Bill]) -> None:
+    show_sent(ctx, "bill of lading", "bill", result.value, bill_rows(result.value), result.tx)
+
+
+def sent_issued(ctx: Context, result: Result[Bill]) -> None:
+    show_sent(ctx, "issued", "bill", result.value, bill_rows(result.value), result.tx)
 
 
 def show_history(ctx: Context, token: int, events: list[TitleEvent]) -> None:
@@ -69,105 +80,129 @@ def bill() -> None:
 @bill.command("issue")
 @click.argument("document", type=click.Path(path_type=Path))
 @click.option("--holder", required=True, help="First holder, normally the shipper.")
-@click.option("--beneficiary", default=None, help="To order: default the holder. Straight: the named consignee.")
-@click.option("--straight/--to-order", "straight", default=None,
-              help="Override the document's isToOrder.")
+@click.option("--beneficiary", default=None,
+              help="Straight bill (isToOrder false): the consignee's account, required. To order: default the holder.")
 @remark_option
-@sends(show_issued)
-def bill_issue(ctx: Context, document: Path, holder: str, beneficiary: str | None, straight: bool | None,
-               remark: str) -> Action[Bill]:
-    """Issue the eBL for a DCSA transport document (carrier)."""
+@sends(sent_issued)
+def bill_issue(ctx: Context, document: Path, holder: str, beneficiary: str | None, remark: str) -> Action[Bill]:
+    """Issue the eBL for a DCSA eBL 3.0 transport DOCUMENT (carrier). The document is validated before the
+    node is contacted; its isToOrder alone makes the bill to order or straight."""
     doc = load_document(document)
-    return lambda signer: ctx.bills().issue(signer, doc, holder, beneficiary, straight=straight, remark=remark)
+    info = validate_transport_document(doc)
+    holder = to_address(holder, what="holder")
+    if info.is_straight and not beneficiary:
+        raise InvalidInput(f"straight bill {info.reference} is consigned to {info.consignee}: give the consignee's "
+                           "account with --beneficiary")
+    beneficiary = to_address(beneficiary, what="beneficiary") if beneficiary else None
+    return lambda signer: ctx.client().bills.issue(doc, holder, beneficiary, sender=signer, remark=remark)
 
 
 @bill_action("transfer")
 @click.option("--to", required=True)
-@sends(show_bill)
+@sends(sent_bill)
 def bill_transfer(ctx: Context, token: int, to: str, remark: str) -> Action[Bill]:
     """Transfer possession to --to (holder)."""
-    return lambda signer: ctx.bills().transfer(signer, token, to, remark)
+    return lambda signer: ctx.client().bills.transfer(token, to, sender=signer, remark=remark)
 
 
 @bill_action("endorse")
 @click.option("--to", required=True)
-@sends(show_bill)
+@sends(sent_bill)
 def bill_endorse(ctx: Context, token: int, to: str, remark: str) -> Action[Bill]:
     """Endorse title to --to (holder)."""
-    return lambda signer: ctx.bills().endorse(signer, token, to, remark)
+    return lambda signer: ctx.client().bills.endorse(token, to, sender=signer, remark=remark)
 
 
 @bill_action("transfer-owners")
 @click.option("--holder", "new_holder", required=True)
 @click.option("--beneficiary", required=True)
-@sends(show_bill)
+@sends(sent_bill)
 def bill_transfer_owners(ctx: Context, token: int, new_holder: str, beneficiary: str, remark: str) -> Action[Bill]:
     """Endorse to --beneficiary and transfer to --holder in one step (holder)."""
-    return lambda signer: ctx.bills().transfer_owners(signer, token, new_holder, beneficiary, remark)
+    return lambda signer: ctx.client().bills.transfer_owners(token, new_holder, beneficiary, sender=signer,
+                                                             remark=remark)
 
 
 @bill_action("nominate")
 @click.option("--nominee", default=None)
 @click.option("--withdraw", is_flag=True)
-@sends(show_bill)
+@sends(sent_bill)
 def bill_nominate(ctx: Context, token: int, nominee: str | None, withdraw: bool, remark: str) -> Action[Bill]:
     """Nominate the next beneficiary, or --withdraw (beneficiary)."""
     if bool(nominee) == withdraw:
         raise InvalidInput("give --nominee ADDRESS or --withdraw")
-    return lambda signer: ctx.bills().nominate(signer, token, nominee, remark)
+    return lambda signer: ctx.client().bills.nominate(token, nominee, sender=signer, remark=remark)
 
 
 @bill_action("blank-endorse")
-@sends(show_bill)
+@sends(sent_bill)
 def bill_blank_endorse(ctx: Context, token: int, remark: str) -> Action[Bill]:
     """Endorse in blank: possession becomes title (holder who is beneficiary)."""
-    return lambda signer: ctx.bills().blank_endorse(signer, token, remark)
+    return lambda signer: ctx.client().bills.blank_endorse(token, sender=signer, remark=remark)
 
 
 @bill_action("reject")
-@sends(show_bill)
+@sends(sent_bill)
 def bill_reject(ctx: Context, token: int, remark: str) -> Action[Bill]:
     """Refuse the last transfer or endorsement to you (its recipient, as the next action)."""
-    return lambda signer: ctx.bills().reject(signer, token, remark)
+    return lambda signer: ctx.client().bills.reject(token, sender=signer, remark=remark)
 
 
 @bill_action("surrender")
 @click.option("--for", "purpose", type=click.Choice(["delivery", "amendment"]), default="delivery",
               show_default=True)
-@sends(show_bill)
+@sends(sent_bill)
 def bill_surrender(ctx: Context, token: int, purpose: str, remark: str) -> Action[Bill]:
-    """Surrender to the carrier for delivery or amendment (holder)."""
-    return lambda signer: ctx.bills().surrender(signer, token, purpose, remark)
+    """Surrender to the carrier for delivery, or for amendment (also before a switch to paper) (holder)."""
+    return lambda signer: ctx.client().bills.surrender(token, purpose, sender=signer, remark=remark)
 
 
 @bill_action("accept-surrender")
-@sends(show_bill)
+@sends(sent_bill)
 def bill_accept_surrender(ctx: Context, token: int, remark: str) -> Action[Bill]:
     """Accept a surrender for delivery: goods delivered, bill accomplished (carrier)."""
-    return lambda signer: ctx.bills().accept_surrender(signer, token, remark)
+    return lambda signer: ctx.client().bills.accept_surrender(token, sender=signer, remark=remark)
 
 
 @bill_action("reject-surrender")
-@sends(show_bill)
+@sends(sent_bill)
 def bill_reject_surrender(ctx: Context, token: int, remark: str) -> Action[Bill]:
     """Reject a surrender: the holder gets the bill back (carrier)."""
-    return lambda signer: ctx.bills().reject_surrender(signer, token, remark)
+    return lambda signer: ctx.client().bills.reject_surrender(token, sender=signer, remark=remark)
 
 
 @bill_action("amend")
 @click.option("--document", required=True, type=click.Path(path_type=Path))
-@sends(show_bill)
+@sends(sent_bill)
 def bill_amend(ctx: Context, token: int, document: Path, remark: str) -> Action[Bill]:
-    """Re-issue a bill surrendered for amendment with the amended DOCUMENT (carrier)."""
-    return lambda signer: ctx.bills().amend(signer, token, document, remark)
+    """Re-issue a bill surrendered for amendment with the amended DOCUMENT (carrier). The document is validated
+    before the node is contacted; it keeps the bill's reference and its to order or straight."""
+    doc = load_document(document)
+    validate_transport_document(doc)
+    return lambda signer: ctx.client().bills.amend(token, doc, sender=signer, remark=remark)
 
 
-@bill_action("switch-to-paper")
+@bill_action("switch-to-paper", remark=False)
 @click.option("--reason", required=True, help="Kept off chain; its hash goes into the event.")
-@sends(show_bill)
-def bill_switch_to_paper(ctx: Context, token: int, reason: str, remark: str) -> Action[Bill]:
-    """Void the eBL because a paper original replaces it (carrier)."""
-    return lambda signer: ctx.bills().switch_to_paper(signer, token, reason or remark)
+@sends(sent_bill)
+def bill_switch_to_paper(ctx: Context, token: int, reason: str) -> Action[Bill]:
+    """Void the eBL because a paper original replaces it (carrier), once its holder surrendered it for
+    amendment (`ebl bill surrender TOKEN --for amendment`)."""
+    return lambda signer: ctx.client().bills.switch_to_paper(token, reason, sender=signer)
+
+
+@bill.command("pause")
+@sends(sent_pause("BillOfLadingRegistry"))
+def bill_pause(ctx: Context) -> Action[bool]:
+    """Stop every action on every bill, issue included, and the financing escrow with it (admin)."""
+    return lambda signer: ctx.client().bills.pause(sender=signer)
+
+
+@bill.command("unpause")
+@sends(sent_pause("BillOfLadingRegistry"))
+def bill_unpause(ctx: Context) -> Action[bool]:
+    """Resume after `ebl bill pause` (admin)."""
+    return lambda signer: ctx.client().bills.unpause(sender=signer)
 
 
 @bill.command("show")
@@ -177,13 +212,14 @@ def bill_switch_to_paper(ctx: Context, token: int, reason: str, remark: str) -> 
 @pass_ctx
 def bill_show(ctx: Context, token: str | None, carrier: str | None, reference: str | None) -> None:
     """One bill, by TOKEN or by --carrier and --reference."""
-    bills = ctx.bills()
+    if token is None and not (carrier and reference):
+        raise InvalidInput("give TOKEN, or --carrier and --reference")
+    bills = ctx.client().bills
     if token is None:
-        if not (carrier and reference):
-            raise InvalidInput("give TOKEN, or --carrier and --reference")
+        assert carrier is not None and reference is not None
         found = bills.token_of(carrier, reference)
         if found is None:
-            raise InvalidInput(f"carrier {carrier} has no live bill for reference {reference!r}")
+            raise BillNotFound(f"carrier {carrier} has no live bill for reference {reference!r}")
         token = str(found)
     show_bill(ctx, bills.get(token))
 
@@ -193,7 +229,7 @@ def bill_show(ctx: Context, token: str | None, carrier: str | None, reference: s
 @pass_ctx
 def bill_history(ctx: Context, token: int) -> None:
     """The chain of title, rebuilt from the registry's events."""
-    show_history(ctx, token, ctx.bills().history(token))
+    show_history(ctx, token, ctx.client().bills.history(token))
 
 
 @bill.command("verify")
@@ -202,7 +238,7 @@ def bill_history(ctx: Context, token: int) -> None:
 @pass_ctx
 def bill_verify(ctx: Context, token: str, document: Path) -> None:
     """Check that DOCUMENT is the transport document the bill carries. Exit 1 when it is not."""
-    bills = ctx.bills()
+    bills = ctx.client().bills
     b = bills.get(token)
     if not bills.verify_document(b.token_id, document):
         raise InvalidInput(f"{document} is not the document of bill {hex(b.token_id)} "

@@ -1,36 +1,52 @@
-"""`ebl credit`: credit-report commitments: commit and disclose off chain; anchor, consent and verify on chain."""
+"""`ebl credit`: credit-report commitments: commit and disclose off chain; anchor, consent and verify on chain;
+the supervisors' revocation and the admin's longest validity.
+
+A record is (provider, subject, root). Every command that names a record takes `--provider`; without it the
+provider is looked up from the registry's anchor events and used only when exactly one provider anchored
+that root for that subject.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from eth_account.signers.local import LocalAccount
 
 from .. import hashing
 from ..chain import to_address
-from ..errors import InvalidInput
-from ..models import ConsentRecord, CreditRecord, CreditVerification, utc_time
+from ..credit import CreditRecords, root_bytes
+from ..errors import CreditRecordNotFound, InvalidInput
+from ..models import ConsentRecord, CreditRecord, CreditVerification, Result, utc_time
 from .app import Action, Context, F, pass_ctx, sends
-from .output import emit_json, show_info, show_pairs, yes
+from .output import days, emit_json, sent_setting, show_info, show_pairs, show_sent, yes
+from .values import DAY, expiry_options, resolve_expiry
 
 
-def expiry_options(fn: F) -> F:
-    fn = click.option("--valid-days", type=click.FloatRange(min=0, min_open=True), default=None,
-                      help="Valid for this many days from the chain's current time.")(fn)
-    fn = click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-                      help="Expiry (UTC), e.g. 2027-05-31.")(fn)
-    return fn
+def provider_option(fn: F) -> F:
+    return click.option("--provider", default=None,
+                        help="The credit provider that anchored the record (default: the only one that anchored "
+                             "this root for this subject).")(fn)
 
 
-def resolve_expiry(ctx: Context, expires: Any, valid_days: float | None) -> int:
-    if (expires is None) == (valid_days is None):
-        raise InvalidInput("give exactly one of --expires DATE and --valid-days N")
-    if valid_days is not None:
-        return ctx.now() + int(valid_days * 86_400)
-    return int(expires.replace(tzinfo=UTC).timestamp())
+def resolve_provider(facade: CreditRecords, subject: str, root: bytes | str, provider: str | None) -> str:
+    """`provider` when given; else the one provider that anchored `root` for `subject` (from the anchor events):
+    none, or more than one, is an error asking for --provider."""
+    if provider:
+        return to_address(provider, what="provider")
+    raw = root_bytes(root)
+    found = facade.providers_of(subject, raw)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CreditRecordNotFound(f"root 0x{raw.hex()} is not anchored for subject {to_address(subject)} by any "
+                                   "provider (name one with --provider to read its record anyway)")
+    raise InvalidInput(f"{len(found)} providers anchored root 0x{raw.hex()} for subject {to_address(subject)} "
+                       f"({', '.join(found)}): name one with --provider")
 
 
 def matching_root(report: Path, commitment: hashing.Commitment, consequence: str = "") -> bytes:
@@ -42,45 +58,68 @@ def matching_root(report: Path, commitment: hashing.Commitment, consequence: str
     return root
 
 
-def show_record(ctx: Context, record: CreditRecord, title: str = "credit record") -> None:
-    show_pairs(ctx, title, record, [
-        ("subject", record.subject), ("root", record.root), ("provider", record.provider or "(not anchored)"),
+def record_state(record: CreditRecord, now: int) -> str:
+    """Why a record is not valid, in a few words (or "valid")."""
+    if record.valid:
+        return "valid"
+    if record.revoked:
+        return "revoked"
+    if record.expires_at <= now:
+        return f"expired (at {utc_time(record.expires_at)})"
+    return f"not valid: its provider {record.provider} is no longer an active credit provider"
+
+
+def record_rows(record: CreditRecord) -> list[tuple[str, Any]]:
+    return [
+        ("subject", record.subject), ("root", record.root), ("provider", record.provider),
         ("anchored", utc_time(record.anchored_at)), ("expires", utc_time(record.expires_at)),
         ("revoked", "yes" if record.revoked else "no"), ("valid now", yes(record.valid)),
-    ])
+    ]
 
 
-def show_anchored(ctx: Context, record: CreditRecord) -> None:
-    show_record(ctx, record, "anchored")
+def show_record(ctx: Context, record: CreditRecord, title: str = "credit record") -> None:
+    show_pairs(ctx, title, record, record_rows(record))
 
 
-def show_revoked(ctx: Context, record: CreditRecord) -> None:
-    show_record(ctx, record, "revoked")
+def sent_record(title: str) -> Callable[[Context, Result[CreditRecord]], None]:
+    def render(ctx: Context, result: Result[CreditRecord]) -> None:
+        show_sent(ctx, title, "record", result.value, record_rows(result.value), result.tx)
+
+    return render
 
 
-def show_verification(ctx: Context, v: CreditVerification) -> None:
-    show_pairs(ctx, "credit verification", v, [
-        ("financier", v.financier), ("subject", v.subject), ("root", v.root or ""),
+def verification_rows(v: CreditVerification) -> list[tuple[str, Any]]:
+    return [
+        ("financier", v.financier), ("subject", v.subject), ("provider", v.provider or ""), ("root", v.root or ""),
         ("status", v.status.name.lower()), ("maker", v.maker or ""), ("recorded", utc_time(v.recorded_at)),
         ("checker", v.checker or ""), ("approved", utc_time(v.approved_at)),
         ("approved and still valid", yes(v.approved_and_valid)),
-    ])
+    ]
 
 
-def show_consent_granted(ctx: Context, c: ConsentRecord) -> None:
-    show_pairs(ctx, "consent", c, [("subject", c.subject), ("root", c.root), ("financier", c.financier),
-                                   ("expires", utc_time(c.expires_at)), ("live", yes(c.live))])
+def show_verification(ctx: Context, v: CreditVerification) -> None:
+    show_pairs(ctx, "credit verification", v, verification_rows(v))
 
 
-def show_consent_withdrawn(ctx: Context, c: ConsentRecord) -> None:
-    show_pairs(ctx, "consent withdrawn", c, [("subject", c.subject), ("root", c.root), ("financier", c.financier),
-                                             ("live", yes(c.live))])
+def sent_verification(ctx: Context, result: Result[CreditVerification]) -> None:
+    show_sent(ctx, "credit verification", "verification", result.value, verification_rows(result.value), result.tx)
+
+
+def consent_rows(c: ConsentRecord) -> list[tuple[str, Any]]:
+    return [("subject", c.subject), ("provider", c.provider), ("root", c.root), ("financier", c.financier),
+            ("granted", utc_time(c.granted_at)), ("expires", utc_time(c.expires_at)),
+            ("withdrawn", "yes" if c.withdrawn else "no"), ("live", yes(c.live))]
 
 
 def show_consent(ctx: Context, c: ConsentRecord) -> None:
-    show_pairs(ctx, "consent", c, [("financier", c.financier), ("granted", utc_time(c.granted_at)),
-                                   ("expires", utc_time(c.expires_at)),
-                                   ("withdrawn", "yes" if c.withdrawn else "no"), ("live", yes(c.live))])
+    show_pairs(ctx, "consent", c, consent_rows(c))
+
+
+def sent_consent(title: str) -> Callable[[Context, Result[ConsentRecord]], None]:
+    def render(ctx: Context, result: Result[ConsentRecord]) -> None:
+        show_sent(ctx, title, "consent", result.value, consent_rows(result.value), result.tx)
+
+    return render
 
 
 @click.group()
@@ -109,38 +148,85 @@ def credit_commit(ctx: Context, report: Path, out: Path | None, schema: str) -> 
 @click.option("--subject", required=True, help="Account of the company the report is about.")
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
 @expiry_options
-@sends(show_anchored)
-def credit_anchor(ctx: Context, subject: str, commitment_file: Path, expires: Any,
+@sends(sent_record("anchored"))
+def credit_anchor(ctx: Context, subject: str, commitment_file: Path, expires: datetime | None,
                   valid_days: float | None) -> Action[CreditRecord]:
-    """Anchor a commitment's root on chain (credit provider)."""
+    """Anchor a commitment's root on chain (credit provider), valid at most the registry's longest validity
+    (`ebl credit settings`)."""
     commitment = hashing.Commitment.load(commitment_file)
     subject = to_address(subject, what="subject")
     when = resolve_expiry(ctx, expires, valid_days)
-    return lambda signer: ctx.credit().anchor(signer, subject, commitment, when)
+    return lambda signer: ctx.client().credit.anchor(subject, commitment, when, sender=signer)
 
 
 @credit.command("revoke")
 @click.option("--subject", required=True)
 @click.option("--root", required=True)
+@click.option("--provider", default=None,
+              help="The record's provider: yourself (the default) unless --as-supervisor; then default the only "
+                   "provider that anchored this root for this subject.")
+@click.option("--as-supervisor", is_flag=True,
+              help="Revoke another provider's record, as the registry admin or an active regulator.")
 @click.option("--reason", default="", help="Kept off chain; its hash goes into the event.")
-@sends(show_revoked)
-def credit_revoke(ctx: Context, subject: str, root: str, reason: str) -> Action[CreditRecord]:
-    """Revoke an anchored record (the provider that anchored it)."""
-    return lambda signer: ctx.credit().revoke(signer, subject, root, reason)
+@sends(sent_record("revoked"))
+def credit_revoke(ctx: Context, subject: str, root: str, provider: str | None, as_supervisor: bool,
+                  reason: str) -> Action[CreditRecord]:
+    """Revoke a record: your own (the provider that anchored it), or with --as-supervisor any provider's
+    (the registry admin or an active regulator; give --reason)."""
+    subject, raw = to_address(subject, what="subject"), root_bytes(root)
+    named = to_address(provider, what="provider") if provider else None
+    if as_supervisor and not reason.strip():
+        raise InvalidInput("a supervisor's revocation needs --reason (its hash goes into the event)")
+
+    def action(signer: LocalAccount) -> Result[CreditRecord]:
+        facade = ctx.client().credit
+        if as_supervisor:
+            owner = resolve_provider(facade, subject, raw, named)
+            return facade.revoke_as_supervisor(owner, subject, raw, reason, sender=signer)
+        if named and named != signer.address:
+            raise InvalidInput(f"you ({signer.address}) can revoke only your own records, not {named}'s: a "
+                               "supervisor revokes another provider's with --as-supervisor")
+        return facade.revoke(subject, raw, reason, sender=signer)
+
+    return action
+
+
+@credit.command("set-max-validity")
+@click.option("--days", "valid_days", required=True, type=click.IntRange(min=1, max=3650),
+              help="The longest validity of new anchors, in days (1 to 3650).")
+@sends(sent_setting("CreditHashRegistry", "max_validity"))
+def credit_set_max_validity(ctx: Context, valid_days: int) -> Action[int]:
+    """Set the longest validity of new anchors; existing records keep theirs (registry admin)."""
+    return lambda signer: ctx.client().credit.set_max_validity(valid_days * DAY, sender=signer)
+
+
+@credit.command("settings")
+@pass_ctx
+def credit_settings(ctx: Context) -> None:
+    """The registry's longest validity of a new anchor."""
+    seconds = ctx.client().credit.max_validity()
+    show_pairs(ctx, "credit registry", {"max_validity": {"seconds": seconds, "days": seconds / DAY}},
+               [("longest validity of a new anchor", days(seconds))])
 
 
 @credit.command("verify")
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
 @click.option("--subject", default=None, help="Also check on chain that the root is anchored and valid for SUBJECT.")
+@provider_option
 @pass_ctx
-def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: str | None) -> None:
+def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: str | None,
+                  provider: str | None) -> None:
     """Recompute REPORT's root with the commitment's salts (and check the anchor). Exit 1 on any mismatch."""
     root = matching_root(report, hashing.Commitment.load(commitment_file))
-    record = ctx.credit().record(subject, root) if subject else None
-    if record is not None and not record.valid:
-        state = "revoked" if record.revoked else "expired" if record.exists else "not anchored"
-        raise InvalidInput(f"root 0x{root.hex()} matches the report but is {state} for subject {record.subject}")
+    record = None
+    if subject:
+        facade = ctx.client().credit
+        subject = to_address(subject, what="subject")
+        record = facade.get(resolve_provider(facade, subject, root, provider), subject, root)
+        if not record.valid:
+            raise InvalidInput(f"root 0x{root.hex()} matches the report but the record of provider {record.provider} "
+                               f"for subject {record.subject} is {record_state(record, ctx.now())}")
     show_info(ctx, "report verified", {
         "report": str(report), "root": "0x" + root.hex(), "matchesCommitment": True,
         **({"subject": record.subject, "provider": record.provider, "anchoredAndValid": True,
@@ -171,38 +257,60 @@ def credit_disclose(ctx: Context, report: Path, commitment_file: Path, path: str
 @credit.command("verify-field")
 @click.argument("disclosure_file", type=click.Path(path_type=Path))
 @click.option("--subject", required=True)
+@provider_option
 @pass_ctx
-def credit_verify_field(ctx: Context, disclosure_file: Path, subject: str) -> None:
-    """Check a disclosed field off chain and on chain. Exit 1 when it does not verify."""
+def credit_verify_field(ctx: Context, disclosure_file: Path, subject: str, provider: str | None) -> None:
+    """Check a disclosed field off chain and on chain (the contract computes the leaf). Exit 1 when it does not
+    verify."""
     disclosure = hashing.Disclosure.from_json(hashing.load_json_file(disclosure_file))
+    subject = to_address(subject, what="subject")
     if not disclosure.verify():
         raise InvalidInput(f"{disclosure.path}: value, salt and proof do not lead to root 0x{disclosure.root.hex()}")
-    if not ctx.credit().verify_field(subject, disclosure):
-        raise InvalidInput(f"root 0x{disclosure.root.hex()} is not anchored and valid for subject {subject}")
+    facade = ctx.client().credit
+    owner = resolve_provider(facade, subject, disclosure.root, provider)
+    if not facade.verify_field(owner, subject, disclosure):
+        raise InvalidInput(f"root 0x{disclosure.root.hex()} is not anchored and valid for subject {subject} by "
+                           f"provider {owner}")
     show_info(ctx, "field verified", {"path": disclosure.path, "value": disclosure.value,
-                                      "root": "0x" + disclosure.root.hex(), "subject": to_address(subject),
+                                      "root": "0x" + disclosure.root.hex(), "subject": subject, "provider": owner,
                                       "verified": True})
 
 
 @credit.command("consent")
 @click.option("--root", required=True)
 @click.option("--financier", required=True)
+@provider_option
 @expiry_options
-@sends(show_consent_granted)
-def credit_consent(ctx: Context, root: str, financier: str, expires: Any,
+@sends(sent_consent("consent"))
+def credit_consent(ctx: Context, root: str, financier: str, provider: str | None, expires: datetime | None,
                    valid_days: float | None) -> Action[ConsentRecord]:
     """Consent, as the subject, to FINANCIER relying on your record until the expiry."""
+    raw, financier = root_bytes(root), to_address(financier, what="financier")
     when = resolve_expiry(ctx, expires, valid_days)
-    return lambda signer: ctx.credit().grant_consent(signer, root, financier, when)
+
+    def action(signer: LocalAccount) -> Result[ConsentRecord]:
+        facade = ctx.client().credit
+        owner = resolve_provider(facade, signer.address, raw, provider)
+        return facade.grant_consent(owner, raw, financier, when, sender=signer)
+
+    return action
 
 
 @credit.command("withdraw-consent")
 @click.option("--root", required=True)
 @click.option("--financier", required=True)
-@sends(show_consent_withdrawn)
-def credit_withdraw_consent(ctx: Context, root: str, financier: str) -> Action[ConsentRecord]:
+@provider_option
+@sends(sent_consent("consent withdrawn"))
+def credit_withdraw_consent(ctx: Context, root: str, financier: str, provider: str | None) -> Action[ConsentRecord]:
     """Withdraw your consent (the subject)."""
-    return lambda signer: ctx.credit().withdraw_consent(signer, root, financier)
+    raw, financier = root_bytes(root), to_address(financier, what="financier")
+
+    def action(signer: LocalAccount) -> Result[ConsentRecord]:
+        facade = ctx.client().credit
+        owner = resolve_provider(facade, signer.address, raw, provider)
+        return facade.withdraw_consent(owner, raw, financier, sender=signer)
+
+    return action
 
 
 @credit.command("record-verification")
@@ -210,46 +318,53 @@ def credit_withdraw_consent(ctx: Context, root: str, financier: str) -> Action[C
 @click.option("--subject", required=True)
 @click.option("--report", type=click.Path(path_type=Path), required=True)
 @click.option("--commitment", "commitment_file", type=click.Path(path_type=Path), required=True)
+@provider_option
 @click.option("--replace", is_flag=True, help="Start over although an approved verification exists.")
-@sends(show_verification)
+@sends(sent_verification)
 def credit_record_verification(ctx: Context, financier: str, subject: str, report: Path, commitment_file: Path,
-                               replace: bool) -> Action[CreditVerification]:
+                               provider: str | None, replace: bool) -> Action[CreditVerification]:
     """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer).
     Recording replaces the financier's earlier verification of the subject, which then needs a new approval."""
     root = matching_root(report, hashing.Commitment.load(commitment_file), "nothing recorded")
-    current = ctx.credit().verification(financier, subject)
+    financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
+    facade = ctx.client().credit
+    owner = resolve_provider(facade, subject, root, provider)
+    current = facade.get_verification(financier, subject)
     if current.approved_and_valid and not replace:
         raise InvalidInput(f"{current.financier} already holds an approved verification of {current.subject} "
                            f"(root {current.root}); recording again would withdraw it: pass --replace")
-    return lambda signer: ctx.credit().record_verification(signer, financier, subject, root)
+    return lambda signer: facade.record_verification(financier, subject, owner, root, sender=signer)
 
 
 @credit.command("approve-verification")
 @click.option("--financier", required=True)
 @click.option("--subject", required=True)
-@sends(show_verification)
+@sends(sent_verification)
 def credit_approve_verification(ctx: Context, financier: str, subject: str) -> Action[CreditVerification]:
     """Checker: approve the recorded verification (a second officer of the same bank)."""
-    return lambda signer: ctx.credit().approve_verification(signer, financier, subject)
+    return lambda signer: ctx.client().credit.approve_verification(financier, subject, sender=signer)
 
 
 @credit.command("status")
 @click.option("--subject", required=True)
 @click.option("--root", default=None)
+@provider_option
 @click.option("--financier", default=None)
 @pass_ctx
-def credit_status(ctx: Context, subject: str, root: str | None, financier: str | None) -> None:
+def credit_status(ctx: Context, subject: str, root: str | None, provider: str | None, financier: str | None) -> None:
     """A record (with --root), a consent (with --root and --financier), a verification (with --financier)."""
     if not root and not financier:
         raise InvalidInput("give --root, --financier or both")
-    facade = ctx.credit()
+    subject = to_address(subject, what="subject")
+    facade = ctx.client().credit
     parts: dict[str, Any] = {}
     if root:
-        parts["record"] = facade.record(subject, root)
-    if root and financier:
-        parts["consent"] = facade.consent(subject, root, financier)
+        owner = resolve_provider(facade, subject, root, provider)
+        parts["record"] = facade.get(owner, subject, root)
+        if financier:
+            parts["consent"] = facade.get_consent(owner, subject, root, financier)
     if financier:
-        parts["verification"] = facade.verification(financier, subject)
+        parts["verification"] = facade.get_verification(financier, subject)
     if ctx.as_json:
         emit_json(parts)
         return

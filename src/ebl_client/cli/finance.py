@@ -1,81 +1,179 @@
-"""`ebl finance`: BL-backed financing: pledge a bill, offers, funding, repayment, default, in a stablecoin."""
+"""`ebl finance`: BL-backed financing in a stablecoin: pledge a bill and request (one transaction), offers,
+acceptance naming the terms, funding, repayment, default; invoice reservations; the admin's settings and pause."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import ContractLogicError
 
 from .. import hashing
+from ..bills import parse_token_id
 from ..chain import to_address
-from ..errors import InvalidInput
-from ..financing import fingerprint, normalise_invoice
-from ..models import Financing, Offer, utc_time
-from .app import Action, Context, F, pass_ctx, sends
-from .credit import resolve_expiry
-from .output import emit_json, emit_table, show_info, show_pairs, yes
+from ..errors import EblError, ERC20InsufficientAllowance, ERC20InsufficientBalance, InvalidInput, TransactionFailed
+from ..financing import Financings, fingerprint, normalise_invoice
+from ..models import Financing, Offer, Reservation, Result, utc_time
+from .app import Action, Context, pass_ctx, sends
+from .output import days, emit_json, emit_table, sent_pause, sent_setting, show_pairs, show_sent, yes
+from .values import DAY, maturity_options, resolve_maturity, utc_date
+
+#: amounts above this do not fit the escrow's uint96
+MAX_UNITS = (1 << 96) - 1
+
+
+def token_decimals(ctx: Context, token: str) -> int:
+    return int(ctx.chain().call(ctx.chain().contract("TestStablecoin", token), "decimals"))
 
 
 def token_units(ctx: Context, token: str, amount: str) -> int:
     """A decimal amount of `token` ("950000.50") in its smallest units, using the token's decimals."""
-    decimals = int(ctx.chain().call(ctx.chain().contract("TestStablecoin", token), "decimals"))
+    decimals = token_decimals(ctx, token)
     try:
         value = Decimal(amount.replace(",", ""))
-    except InvalidOperation:
+    except ArithmeticError:
         raise InvalidInput(f"amount {amount!r} is not a number") from None
-    scaled = value.scaleb(decimals)
-    if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value():
+    if value.is_nan():
+        raise InvalidInput(f"amount {amount!r} is not a number")
+    if not value.is_finite() or value <= 0:
         raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
+    # bounded before scaling, so that no exponent can overflow the arithmetic or build a giant integer
+    if value.adjusted() + decimals > len(str(MAX_UNITS)):
+        raise InvalidInput(f"amount {amount!r} is too large (at most {MAX_UNITS} smallest units)")
+    if value.adjusted() + decimals < 0:
+        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
+    scaled = value.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
+    if scaled > MAX_UNITS:
+        raise InvalidInput(f"amount {amount!r} is too large (at most {MAX_UNITS} smallest units)")
     return int(scaled)
 
 
-def show_financing(ctx: Context, f: Financing, title: str = "financing") -> None:
-    show_pairs(ctx, title, f, [
+def token_amount(units: int, decimals: int) -> str:
+    """Smallest units as a decimal amount of the token: 950000000000 with 6 decimals -> "950000"."""
+    text = f"{Decimal(units).scaleb(-decimals):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def financing_rows(f: Financing) -> list[tuple[str, Any]]:
+    return [
         ("financing", f.financing_id), ("state", f.state.name.lower()), ("bill", hex(f.bill)),
         ("exporter", f.exporter), ("importer", f.importer), ("financier", f.financier or "(no offer accepted)"),
         ("settlement token", f.token), ("principal", f.principal), ("fee", f.fee), ("repaid", f.repaid),
         ("outstanding", f.outstanding), ("maturity", utc_time(f.maturity)), ("bill delivered", yes(f.delivered)),
         ("invoice fingerprint", f.invoice_fingerprint),
-    ])
+    ]
 
 
-def show_requested(ctx: Context, f: Financing) -> None:
-    show_financing(ctx, f, "financing requested")
+def show_financing(ctx: Context, f: Financing) -> None:
+    show_pairs(ctx, "financing", f, financing_rows(f))
 
 
-def show_withdrawn(ctx: Context, info: dict[str, Any]) -> None:
-    show_info(ctx, "withdrawn", info)
+def sent_financing(title: str) -> Callable[[Context, Result[Financing]], None]:
+    def render(ctx: Context, result: Result[Financing]) -> None:
+        show_sent(ctx, title, "financing", result.value, financing_rows(result.value), result.tx)
+
+    return render
 
 
-def show_token_allowed(ctx: Context, info: dict[str, Any]) -> None:
-    show_info(ctx, "settlement token", info)
+def offer_rows(o: Offer) -> list[tuple[str, Any]]:
+    return [("financing", o.financing_id), ("financier", o.financier),
+            ("principal", o.principal if o.exists else "(no offer)"), ("fee", o.fee),
+            ("maturity", utc_time(o.maturity))]
 
 
-def show_offer(ctx: Context, o: Offer) -> None:
-    show_pairs(ctx, "offer", o, [("financing", o.financing_id), ("financier", o.financier),
-                                 ("principal", o.principal), ("fee", o.fee), ("maturity", utc_time(o.maturity))])
+def sent_offer(title: str) -> Callable[[Context, Result[Offer]], None]:
+    def render(ctx: Context, result: Result[Offer]) -> None:
+        show_sent(ctx, title, "offer", result.value, offer_rows(result.value), result.tx)
+
+    return render
 
 
-def maturity_options(fn: F) -> F:
-    fn = click.option("--days", "valid_days", type=click.FloatRange(min=0, min_open=True), default=None,
-                      help="Maturity this many days from the chain's current time.")(fn)
-    fn = click.option("--maturity", "expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                      help="Maturity date (UTC).")(fn)
-    return fn
+def reservation_rows(r: Reservation) -> list[tuple[str, Any]]:
+    return [("invoice fingerprint", r.invoice_fingerprint), ("status now", r.status.name.lower()),
+            ("financing", r.financing_id or ""), ("reserved until", utc_time(r.reserved_until))]
+
+
+def sent_reservation(ctx: Context, result: Result[Reservation]) -> None:
+    show_sent(ctx, "reservation released", "reservation", result.value, reservation_rows(result.value), result.tx)
+
+
+def sent_withdrawal(ctx: Context, result: Result[dict[str, Any]]) -> None:
+    show_sent(ctx, "withdrawn", "withdrawal", result.value, list(result.value.items()), result.tx)
+
+
+def sent_token_allowed(ctx: Context, result: Result[dict[str, Any]]) -> None:
+    show_sent(ctx, "settlement token", "settlement_token", result.value, list(result.value.items()), result.tx)
+
+
+def fingerprint_of(value: str) -> str:
+    """FINGERPRINT as 0x-hex: given as 32 bytes of hex, or computed from an invoice JSON file (with the key in
+    $EBL_FINGERPRINT_KEY)."""
+    text = value.strip()
+    if Path(text).is_file():
+        return "0x" + fingerprint(hashing.load_json_file(Path(text), what=f"invoice {text}")).hex()
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput(f"{value!r} is neither an invoice fingerprint (32 bytes of hex) nor an invoice file") \
+            from None
+    if len(raw) != 32 or raw == bytes(32):
+        raise InvalidInput(f"invoice fingerprint {value!r} must be 32 non-zero bytes (64 hex digits)")
+    return "0x" + raw.hex()
+
+
+def _financing_id(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value <= 0:
+        raise InvalidInput(f"financing id {value} must be positive")
+    return value
+
+
+financing_argument = click.argument("financing_id", type=int, callback=_financing_id)
+
+
+def refused_before_approval(fin: Financings, signer: LocalAccount, fn: str, financing_id: int, *args: Any) -> None:
+    """Work around `Financings.fund` and `.repay` sending the ERC-20 approval before the escrow's own checks (a
+    refused step would leave an approval transaction behind): simulate the step from the signer with an
+    eth_call and raise its refusal, unless it is only the missing allowance, before anything is sent. Also
+    refuse a balance that cannot pay (the token checks the allowance first, so the simulation cannot)."""
+    f = fin.get(financing_id)
+    needed = f.principal if fn == "fund" else min(int(args[0]), f.outstanding)
+    balance = int(fin.chain.call(fin.token(f.token), "balanceOf", signer.address))
+    try:
+        fin.contract.functions[fn](financing_id, *args).call({"from": signer.address})
+    except ContractLogicError as exc:
+        data = exc.data if isinstance(exc.data, str) else None
+        refusal: EblError = fin.chain.decoder.decode(data) if data else TransactionFailed(str(exc.message or exc))
+        if not isinstance(refusal, ERC20InsufficientAllowance):
+            raise refusal from None
+    if balance < needed:
+        raise ERC20InsufficientBalance(sender=signer.address, balance=balance, needed=needed)
+
+
+def existing(ctx: Context, financing_id: int) -> Financings:
+    """The escrow, once it is known to hold `financing_id` (FinancingNotFound, "no financing N", otherwise)."""
+    fin = ctx.client().finance
+    fin.get(financing_id)
+    return fin
 
 
 @click.group()
 def finance() -> None:
-    """BL-backed financing: pledge a bill, offers, funding, repayment, default, in a stablecoin."""
+    """BL-backed financing in a stablecoin: pledge-and-request, offers, acceptance naming the terms, funding,
+    repayment, default; invoice reservations; the admin's settings and pause."""
 
 
 @finance.command("fingerprint")
 @click.argument("invoice", type=click.Path(path_type=Path))
 @pass_ctx
 def finance_fingerprint(ctx: Context, invoice: Path) -> None:
-    """The invoice's fingerprint (key in $EBL_FINGERPRINT_KEY) and its status on chain if deployed."""
+    """The invoice's fingerprint (key in $EBL_FINGERPRINT_KEY) and its normalised fields."""
     data = hashing.load_json_file(invoice, what=f"invoice {invoice}")
     normalised = normalise_invoice(data)
     info = {"fingerprint": "0x" + fingerprint(data).hex(), "normalised": normalised}
@@ -90,118 +188,274 @@ def finance_fingerprint(ctx: Context, invoice: Path) -> None:
 @click.option("--invoice", type=click.Path(path_type=Path), required=True,
               help="Invoice JSON (sellerId, buyerId, invoiceNumber, currency, amount, issueDate).")
 @maturity_options
-@sends(show_requested)
+@sends(sent_financing("financing requested"))
 def finance_request(ctx: Context, token: str, importer: str, amount: str, settlement_token: str, invoice: Path,
-                    expires: Any, valid_days: float | None) -> Action[Financing]:
-    """Pledge bill TOKEN into the escrow and request financing (exporter, holder and beneficiary)."""
+                    expires: datetime | None, valid_days: float | None) -> Action[Financing]:
+    """Pledge bill TOKEN into the escrow and request financing, in one transaction (exporter, holder with title
+    of a to-order bill). The maturity must be at least the escrow's minimum tenor away (`ebl finance
+    settings`); the invoice is reserved for the reservation period. A refused request leaves the bill as it
+    was."""
+    token_id = parse_token_id(token)
+    importer = to_address(importer, what="importer")
+    settlement_token = to_address(settlement_token, what="token")
     fp = fingerprint(hashing.load_json_file(invoice, what=f"invoice {invoice}"))
-    maturity = resolve_expiry(ctx, expires, valid_days)
+    maturity = resolve_maturity(ctx, expires, valid_days)
     units = token_units(ctx, settlement_token, amount)
-    return lambda signer: ctx.financings().request(signer, token, importer, units, settlement_token, maturity, fp)
+    return lambda signer: ctx.client().finance.request(token_id, importer, units, settlement_token, maturity, fp,
+                                                       sender=signer)
 
 
 @finance.command("offer")
-@click.argument("financing_id", type=int)
+@financing_argument
 @click.option("--principal", required=True)
 @click.option("--fee", required=True)
 @maturity_options
-@sends(show_offer)
-def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, expires: Any,
+@sends(sent_offer("offer"))
+def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, expires: datetime | None,
                   valid_days: float | None) -> Action[Offer]:
-    """Offer principal, fee and maturity (financier)."""
-    fin = ctx.financings()
+    """Offer principal, fee and maturity, or revise your offer (financier)."""
+    fin = ctx.client().finance
     token = fin.get(financing_id).token
-    maturity = resolve_expiry(ctx, expires, valid_days)
+    maturity = resolve_maturity(ctx, expires, valid_days)
     principal_units, fee_units = token_units(ctx, token, principal), token_units(ctx, token, fee)
-    return lambda signer: fin.offer(signer, financing_id, principal_units, fee_units, maturity)
+    return lambda signer: fin.offer(financing_id, principal_units, fee_units, maturity, sender=signer)
+
+
+@finance.command("withdraw-offer")
+@financing_argument
+@sends(sent_offer("offer withdrawn"))
+def finance_withdraw_offer(ctx: Context, financing_id: int) -> Action[Offer]:
+    """Withdraw your offer while the financing is requested (the financier that made it)."""
+    fin = existing(ctx, financing_id)
+    return lambda signer: fin.withdraw_offer(financing_id, sender=signer)
+
+
+@finance.command("show-offer")
+@financing_argument
+@click.option("--financier", required=True)
+@pass_ctx
+def finance_show_offer(ctx: Context, financing_id: int, financier: str) -> None:
+    """FINANCIER's standing offer on a financing (what `ebl finance accept` would accept)."""
+    offer = existing(ctx, financing_id).offer_of(financing_id, to_address(financier, what="financier"))
+    show_pairs(ctx, "offer", offer, offer_rows(offer))
 
 
 @finance.command("accept")
-@click.argument("financing_id", type=int)
+@financing_argument
 @click.option("--financier", required=True)
-@sends(show_financing)
-def finance_accept(ctx: Context, financing_id: int, financier: str) -> Action[Financing]:
-    """Accept one financier's offer (exporter)."""
-    return lambda signer: ctx.financings().accept(signer, financing_id, financier)
+@click.option("--principal", default=None, help="The principal you saw: refuse if the offer says otherwise.")
+@click.option("--fee", default=None, help="The fee you saw: refuse if the offer says otherwise.")
+@maturity_options
+@sends(sent_financing("offer accepted"))
+def finance_accept(ctx: Context, financing_id: int, financier: str, principal: str | None, fee: str | None,
+                   expires: datetime | None, valid_days: float | None) -> Action[Financing]:
+    """Accept FINANCIER's offer as it stands now (exporter). The terms are read from the chain, checked against
+    the --principal, --fee and --maturity DATE (or --days N: the maturity's date from today) you name, printed,
+    and sent as they are: an offer revised or withdrawn in between makes the escrow refuse (OfferChanged)."""
+    financier = to_address(financier, what="financier")
+    if expires is not None and valid_days is not None:
+        raise InvalidInput("give --maturity DATE or --days N, not both")
+    fin = ctx.client().finance
+    financing = fin.get(financing_id)
+    offer = fin.offer_of(financing_id, financier)
+    if not offer.exists:
+        raise InvalidInput(f"{financier} has no offer on financing {financing_id}; nothing sent")
+    decimals = token_decimals(ctx, financing.token)
+    shown = (f"principal {token_amount(offer.principal, decimals)}, fee {token_amount(offer.fee, decimals)}, "
+             f"maturity {utc_time(offer.maturity)}")
+    named_date = (expires.strftime("%Y-%m-%d") if expires is not None
+                  else utc_date(ctx.now() + int(valid_days * DAY)) if valid_days is not None else None)
+    differs = [what for what, same in (
+        ("principal", principal is None or token_units(ctx, financing.token, principal) == offer.principal),
+        ("fee", fee is None or _fee_units(ctx, financing.token, fee) == offer.fee),
+        ("maturity", named_date is None or named_date == utc_date(offer.maturity))) if not same]
+    if differs:
+        raise InvalidInput(f"{financier}'s offer on financing {financing_id} is not the terms you named (its "
+                           f"{' and '.join(differs)} differ): it stands at {shown}; nothing sent")
+    click.echo(f"accepting {financier}'s offer on financing {financing_id}: {shown}", err=ctx.as_json)
+    return lambda signer: fin.accept(financing_id, financier, terms=offer, sender=signer)
+
+
+def _fee_units(ctx: Context, token: str, fee: str) -> int:
+    """A fee the user named: like an amount, but zero allowed."""
+    try:
+        if Decimal(fee.replace(",", "")) == 0:
+            return 0
+    except ArithmeticError:
+        pass  # token_units names the problem
+    return token_units(ctx, token, fee)
 
 
 @finance.command("fund")
-@click.argument("financing_id", type=int)
-@sends(show_financing)
+@financing_argument
+@sends(sent_financing("funded"))
 def finance_fund(ctx: Context, financing_id: int) -> Action[Financing]:
     """Pay the principal to the exporter (the accepted financier; needs its approved credit verification of the
     exporter)."""
-    return lambda signer: ctx.financings().fund(signer, financing_id)
+    fin = existing(ctx, financing_id)
+
+    def action(signer: LocalAccount) -> Result[Financing]:
+        refused_before_approval(fin, signer, "fund", financing_id)
+        return fin.fund(financing_id, sender=signer)
+
+    return action
 
 
 @finance.command("claim")
-@click.argument("financing_id", type=int)
-@sends(show_financing)
+@financing_argument
+@sends(sent_financing("claimed"))
 def finance_claim(ctx: Context, financing_id: int) -> Action[Financing]:
     """Take the bill after maturity plus the grace period (the financier, on default)."""
-    return lambda signer: ctx.financings().claim(signer, financing_id)
+    fin = existing(ctx, financing_id)
+    return lambda signer: fin.claim(financing_id, sender=signer)
 
 
 @finance.command("cancel")
-@click.argument("financing_id", type=int)
-@sends(show_financing)
+@financing_argument
+@sends(sent_financing("cancelled"))
 def finance_cancel(ctx: Context, financing_id: int) -> Action[Financing]:
-    """Take the bill back before funding (exporter)."""
-    return lambda signer: ctx.financings().cancel(signer, financing_id)
+    """End the financing before funding: the bill goes back to you and the invoice reservation is released
+    (exporter)."""
+    fin = existing(ctx, financing_id)
+    return lambda signer: fin.cancel(financing_id, sender=signer)
 
 
 @finance.command("redeliver")
-@click.argument("financing_id", type=int)
-@sends(show_financing)
+@financing_argument
+@sends(sent_financing("redelivered"))
 def finance_redeliver(ctx: Context, financing_id: int) -> Action[Financing]:
     """Deliver the bill again after its recipient rejected it (anyone)."""
-    return lambda signer: ctx.financings().redeliver(signer, financing_id)
+    fin = existing(ctx, financing_id)
+    return lambda signer: fin.redeliver(financing_id, sender=signer)
 
 
 @finance.command("repay")
-@click.argument("financing_id", type=int)
+@financing_argument
 @click.option("--amount", required=True, help="In token units; more than outstanding is capped.")
-@sends(show_financing)
+@sends(sent_financing("repaid"))
 def finance_repay(ctx: Context, financing_id: int, amount: str) -> Action[Financing]:
     """Repay part or all (anyone, usually the importer); full repayment releases the bill to the importer."""
-    fin = ctx.financings()
+    fin = ctx.client().finance
     units = token_units(ctx, fin.get(financing_id).token, amount)
-    return lambda signer: fin.repay(signer, financing_id, units)
+
+    def action(signer: LocalAccount) -> Result[Financing]:
+        refused_before_approval(fin, signer, "repay", financing_id, units)
+        return fin.repay(financing_id, units, sender=signer)
+
+    return action
 
 
 @finance.command("withdraw")
 @click.option("--token", "settlement_token", required=True)
-@sends(show_withdrawn)
+@sends(sent_withdrawal)
 def finance_withdraw(ctx: Context, settlement_token: str) -> Action[dict[str, Any]]:
     """Withdraw what the escrow owes you in TOKEN (financier)."""
     token = to_address(settlement_token, what="token")
-    return lambda signer: {"account": signer.address, "token": token,
-                           "withdrawn": ctx.financings().withdraw(signer, token)}
+
+    def action(signer: LocalAccount) -> Result[dict[str, Any]]:
+        amount, tx = ctx.client().finance.withdraw(token, sender=signer)
+        return Result({"account": signer.address, "token": token, "amount": amount}, tx)
+
+    return action
 
 
 @finance.command("allow-token")
 @click.argument("settlement_token")
 @click.option("--remove", is_flag=True)
-@sends(show_token_allowed)
+@sends(sent_token_allowed)
 def finance_allow_token(ctx: Context, settlement_token: str, remove: bool) -> Action[dict[str, Any]]:
     """Allowlist (or --remove) a settlement token (admin)."""
-    token = to_address(settlement_token)
-    return lambda signer: {"token": token, "allowed": ctx.financings().allow_token(signer, token, not remove)}
+    token = to_address(settlement_token, what="token")
+
+    def action(signer: LocalAccount) -> Result[dict[str, Any]]:
+        allowed, tx = ctx.client().finance.allow_token(token, not remove, sender=signer)
+        return Result({"token": token, "allowed": allowed}, tx)
+
+    return action
+
+
+@finance.command("reservation")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
+@pass_ctx
+def finance_reservation(ctx: Context, fingerprint_or_invoice: str) -> None:
+    """Who holds an invoice: the financing that reserved (or financed) FINGERPRINT, and until when. FINGERPRINT
+    is 0x-hex, or an invoice JSON file (fingerprinted with $EBL_FINGERPRINT_KEY)."""
+    r = ctx.client().finance.reservation(fingerprint_of(fingerprint_or_invoice))
+    show_pairs(ctx, "invoice reservation", r, reservation_rows(r))
+
+
+@finance.command("release-reservation")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
+@click.option("--reason", required=True, help="The dispute's decision; kept off chain, its hash goes into the event.")
+@sends(sent_reservation)
+def finance_release_reservation(ctx: Context, fingerprint_or_invoice: str, reason: str) -> Action[Reservation]:
+    """Release a disputed invoice reservation (never a financed invoice); the financing that held it can no
+    longer be funded (admin)."""
+    fp = fingerprint_of(fingerprint_or_invoice)
+    if not reason.strip():
+        raise InvalidInput("--reason must say why the reservation is released")
+    return lambda signer: ctx.client().finance.release_reservation(fp, reason, sender=signer)
+
+
+@finance.command("set-min-tenor")
+@click.option("--days", "tenor_days", required=True, type=click.IntRange(min=0, max=365),
+              help="The shortest tenor of new requests and offers, in days (0 to 365).")
+@sends(sent_setting("FinancingEscrow", "min_tenor"))
+def finance_set_min_tenor(ctx: Context, tenor_days: int) -> Action[int]:
+    """Set the shortest tenor (request or offer to maturity) the escrow accepts (admin)."""
+    return lambda signer: ctx.client().finance.set_min_tenor(tenor_days * DAY, sender=signer)
+
+
+@finance.command("set-reservation-period")
+@click.option("--days", "reservation_days", required=True, type=click.IntRange(min=1, max=365),
+              help="How long new requests reserve their invoice, in days (1 to 365).")
+@sends(sent_setting("FinancingEscrow", "reservation_period"))
+def finance_set_reservation_period(ctx: Context, reservation_days: int) -> Action[int]:
+    """Set how long a new request reserves its invoice fingerprint (admin)."""
+    return lambda signer: ctx.client().finance.set_reservation_period(reservation_days * DAY, sender=signer)
+
+
+@finance.command("pause")
+@sends(sent_pause("FinancingEscrow"))
+def finance_pause(ctx: Context) -> Action[bool]:
+    """Stop every state change of the escrow (admin). Maturities keep running."""
+    return lambda signer: ctx.client().finance.pause(sender=signer)
+
+
+@finance.command("unpause")
+@sends(sent_pause("FinancingEscrow"))
+def finance_unpause(ctx: Context) -> Action[bool]:
+    """Resume after `ebl finance pause` (admin)."""
+    return lambda signer: ctx.client().finance.unpause(sender=signer)
+
+
+@finance.command("settings")
+@pass_ctx
+def finance_settings(ctx: Context) -> None:
+    """The escrow's minimum tenor, reservation period and grace period, and whether it is paused."""
+    client = ctx.client()
+    fin = client.finance
+    info = {"min_tenor": fin.min_tenor(), "reservation_period": fin.reservation_period(),
+            "grace_period": fin.grace_period(), "paused": fin.paused(), "title_registry_paused": client.bills.paused()}
+    show_pairs(ctx, "financing escrow", info, [
+        ("minimum tenor", days(info["min_tenor"])), ("reservation period", days(info["reservation_period"])),
+        ("grace period", days(info["grace_period"])), ("paused", "yes" if info["paused"] else "no"),
+        ("title registry paused", "yes" if info["title_registry_paused"] else "no")])
 
 
 @finance.command("show")
-@click.argument("financing_id", type=int)
+@financing_argument
 @pass_ctx
 def finance_show(ctx: Context, financing_id: int) -> None:
     """One financing."""
-    show_financing(ctx, ctx.financings().get(financing_id))
+    show_financing(ctx, ctx.client().finance.get(financing_id))
 
 
 @finance.command("list")
 @pass_ctx
 def finance_list(ctx: Context) -> None:
     """Every financing."""
-    items = ctx.financings().list()
+    items = ctx.client().finance.list()
     if ctx.as_json:
         emit_json(items)
         return

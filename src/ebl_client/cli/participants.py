@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import click
+from eth_account.signers.local import LocalAccount
 
 from ..chain import to_address
 from ..errors import InvalidInput
 from ..hashing import identifier_hash, new_salt
-from ..models import Participant, Role, jsonable
+from ..models import Participant, Result, Role
 from .app import Action, Context, pass_ctx, sends
-from .output import emit_json, emit_table
+from .output import emit_json, emit_table, show_sent
 
 PARTICIPANT_COLUMNS = ["account", "roles", "jurisdiction", "status", "institution", "identifier hash"]
 
@@ -36,6 +38,17 @@ def show_participant(ctx: Context, item: Participant, title: str = "participant"
         emit_table(title, PARTICIPANT_COLUMNS, [participant_row(item)])
 
 
+def participant_pairs(p: Participant) -> list[tuple[str, Any]]:
+    return list(zip(PARTICIPANT_COLUMNS, participant_row(p), strict=True))
+
+
+def sent_participant(title: str) -> Callable[[Context, Result[Participant]], None]:
+    def render(ctx: Context, result: Result[Participant]) -> None:
+        show_sent(ctx, title, "participant", result.value, participant_pairs(result.value), result.tx)
+
+    return render
+
+
 @dataclass(frozen=True)
 class Onboarded:
     participant: Participant
@@ -43,14 +56,15 @@ class Onboarded:
     salt_is_new: bool  # generated here: printed once, to be kept with the participant's file
 
 
-def show_onboarded(ctx: Context, result: Onboarded) -> None:
-    if ctx.as_json:
-        emit_json({**jsonable(result.participant), **({"salt": "0x" + result.salt.hex()} if result.salt else {})})
-        return
-    show_participant(ctx, result.participant, "onboarded")
-    if result.salt is not None and result.salt_is_new:
+def show_onboarded(ctx: Context, result: Result[Onboarded]) -> None:
+    """`{"participant": ..., "salt": "0x..." (when the identifier was hashed here), "transaction": ...}`."""
+    onboarded = result.value
+    extra = {"salt": "0x" + onboarded.salt.hex()} if onboarded.salt else {}
+    show_sent(ctx, "onboarded", "participant", onboarded.participant, participant_pairs(onboarded.participant),
+              result.tx, **extra)
+    if not ctx.as_json and onboarded.salt is not None and onboarded.salt_is_new:
         click.echo(f"identifier salt (keep it with the participant's file to prove the identifier later): "
-                   f"0x{result.salt.hex()}")
+                   f"0x{onboarded.salt.hex()}")
 
 
 @click.group()
@@ -87,9 +101,13 @@ def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, 
         id_hash = _hex32(identifier_hash_hex, "--identifier-hash")
     else:
         raise InvalidInput("give --identifier (hashed with a salt) or --identifier-hash")
-    return lambda signer: Onboarded(
-        ctx.participants().onboard(signer, account, role_bits, jurisdiction, id_hash, institution),
-        salt_bytes, salt_is_new=not salt)
+
+    def action(signer: LocalAccount) -> Result[Onboarded]:
+        participant, tx = ctx.client().participants.onboard(account, role_bits, jurisdiction, id_hash, institution,
+                                                            sender=signer)
+        return Result(Onboarded(participant, salt_bytes, salt_is_new=not salt), tx)
+
+    return action
 
 
 def _hex32(value: str, what: str) -> bytes:
@@ -106,7 +124,7 @@ def _hex32(value: str, what: str) -> bytes:
 @pass_ctx
 def participants_list(ctx: Context) -> None:
     """Every onboarded participant, in onboarding order."""
-    show_participants(ctx, "participants", ctx.participants().list())
+    show_participants(ctx, "participants", ctx.client().participants.list())
 
 
 @participants.command("show")
@@ -114,32 +132,36 @@ def participants_list(ctx: Context) -> None:
 @pass_ctx
 def participants_show(ctx: Context, account: str) -> None:
     """One participant's record."""
-    show_participant(ctx, ctx.participants().get(account))
+    show_participant(ctx, ctx.client().participants.get(account))
 
 
 @participants.command("set-roles")
 @click.argument("account")
 @click.option("--roles", required=True, help="The new complete set of roles, comma-separated.")
 @click.option("--institution", default=None, help="For a verifier officer: the financier it works for.")
-@sends(show_participant)
+@sends(sent_participant("roles set"))
 def participants_set_roles(ctx: Context, account: str, roles: str, institution: str | None) -> Action[Participant]:
     """Replace ACCOUNT's roles (admin)."""
     role_bits = Role.parse(roles)
-    return lambda signer: ctx.participants().update_roles(signer, account, role_bits, institution)
+    account = to_address(account, what="account")
+    return lambda signer: ctx.client().participants.update_roles(account, role_bits, institution, sender=signer)
 
 
 @participants.command("suspend")
 @click.argument("account")
 @click.option("--reason", default="", help="Why; kept off chain, its hash goes into the event.")
-@sends(show_participant)
+@sends(sent_participant("suspended"))
 def participants_suspend(ctx: Context, account: str, reason: str) -> Action[Participant]:
-    """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill."""
-    return lambda signer: ctx.participants().suspend(signer, account, reason)
+    """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill, and its credit
+    records stop counting."""
+    account = to_address(account, what="account")
+    return lambda signer: ctx.client().participants.suspend(account, reason, sender=signer)
 
 
 @participants.command("reinstate")
 @click.argument("account")
-@sends(show_participant)
+@sends(sent_participant("reinstated"))
 def participants_reinstate(ctx: Context, account: str) -> Action[Participant]:
     """Reinstate a suspended ACCOUNT (admin)."""
-    return lambda signer: ctx.participants().reinstate(signer, account)
+    account = to_address(account, what="account")
+    return lambda signer: ctx.client().participants.reinstate(account, sender=signer)
