@@ -231,10 +231,13 @@ class Chain:
     def has_code(self, address: str) -> bool:
         return len(self.w3.eth.get_code(to_address(address))) > 0
 
-    def call(self, contract: Contract, fn: str, *args: Any, block: BlockIdentifier = "latest") -> Any:
-        """A view call; a custom-error revert raises its named exception."""
+    def call(self, contract: Contract, fn: str, *args: Any, block: BlockIdentifier = "latest",
+             sender: str | None = None) -> Any:
+        """A view call (or the simulation of a transaction from `sender`); a custom-error revert raises its
+        named exception."""
         try:
-            return contract.functions[fn](*args).call(block_identifier=block)
+            params = {"from": to_address(sender)} if sender else {}
+            return contract.functions[fn](*args).call(params, block_identifier=block)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise self._decoded(exc) from None
 
@@ -374,15 +377,18 @@ class ContractFacade:
 
     CONTRACT: str  # the artifact / manifest name, e.g. "BillOfLadingRegistry"
 
-    def __init__(self, chain: Chain, address: str) -> None:
+    def __init__(self, chain: Chain, address: str, *, deployed_block: int = 0) -> None:
         self.chain = chain
         self.contract = chain.contract(self.CONTRACT, address)
         self.address = self.contract.address
+        #: the block the contract was deployed in: where log queries over its whole life start
+        self.deployed_block = deployed_block
 
     @classmethod
     def of(cls, chain: Chain, deployment: Any) -> Self:
         """The facade for the suite's deployed contract (`deployment`: a deployment.Deployment)."""
-        return cls(chain, deployment.address(cls.CONTRACT))
+        deployed = deployment.contracts.get(cls.CONTRACT)
+        return cls(chain, deployment.address(cls.CONTRACT), deployed_block=deployed.block if deployed else 0)
 
     def _send(self, sender: LocalAccount, fn: str, *args: Any) -> TxReceipt:
         """Sign and send `fn(*args)` on this facade's contract from `sender`; the receipt once mined. A

@@ -78,7 +78,8 @@ class Client:
     @cached_property
     def finance(self) -> Financings:
         """The financing escrow."""
-        return Financings(self.chain, self.deployment.address("FinancingEscrow"), self.bills)
+        return Financings(self.chain, self.deployment.address("FinancingEscrow"), self.bills,
+                          deployed_block=self.deployment.contracts["FinancingEscrow"].block)
 
     def now(self) -> int:
         """The chain's clock (latest block time): expiries and maturities are judged by it, not the laptop's."""

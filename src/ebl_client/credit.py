@@ -149,13 +149,14 @@ class CreditRecords(ContractFacade):
         found: list[str] = []
         single = self.contract.events.Anchored()
         for log in self.chain.w3.eth.get_logs({
-            "address": self.address, "fromBlock": 0, "toBlock": "latest",
+            "address": self.address, "fromBlock": self.deployed_block, "toBlock": "latest",
             "topics": [single.topic, "0x" + bytes(12).hex() + subject[2:].lower(), _hex(raw_root)],
         }):
             found.append(to_address(single.process_log(log)["args"]["provider"]))
         batch = self.contract.events.BatchAnchored()
         for log in self.chain.w3.eth.get_logs({
-            "address": self.address, "fromBlock": 0, "toBlock": "latest", "topics": [batch.topic],
+            "address": self.address, "fromBlock": self.deployed_block, "toBlock": "latest",
+            "topics": [batch.topic],
         }):
             args = batch.process_log(log)["args"]
             if any(to_address(s) == subject and bytes(r) == raw_root

@@ -16,14 +16,14 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from . import artifacts
 from .chain import Chain, to_address
-from .errors import DeploymentError
+from .errors import DeploymentError, InvalidInput
 from .models import Role
 
 #: Deployment order; each entry's constructor arguments come from `_constructor_args`.
@@ -182,12 +182,24 @@ def _constructor_args(name: str, admin: str, deployed: dict[str, DeployedContrac
 
 @dataclass(frozen=True)
 class Settings:
-    """The suite's parameters at deployment (the admin may change all but the grace period later)."""
+    """The suite's parameters at deployment (the admin may change all but the grace period later). Checked
+    against the contracts' bounds when built, so a bad value is refused before anything is deployed."""
 
     grace_days: int = DEFAULT_GRACE_DAYS
     min_tenor_days: int = DEFAULT_MIN_TENOR_DAYS
     reservation_days: int = DEFAULT_RESERVATION_DAYS
     max_validity_days: int = DEFAULT_MAX_VALIDITY_DAYS
+
+    #: (field, least, most) in days, as FinancingEscrow and CreditHashRegistry check them
+    BOUNDS: ClassVar[tuple[tuple[str, int, int], ...]] = (
+        ("grace_days", 0, 3650), ("min_tenor_days", 0, 365), ("reservation_days", 1, 365),
+        ("max_validity_days", 1, 3650))
+
+    def __post_init__(self) -> None:
+        for name, least, most in self.BOUNDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+                raise InvalidInput(f"{name.replace('_', ' ')} {value!r} must be a whole number from {least} to {most}")
 
 
 def _escrow_onboarding(escrow: str) -> tuple[str, int, bytes, bytes, str]:

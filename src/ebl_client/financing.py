@@ -8,6 +8,7 @@ chain. The escrow refuses a fingerprint that was ever financed, by any financier
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -22,7 +23,7 @@ from web3.logs import DISCARD as _DISCARD
 from . import money
 from .bills import Bills
 from .chain import Chain, ContractFacade, to_address
-from .errors import EblError, FinancingNotFound, InvalidInput
+from .errors import EblError, ERC20InsufficientAllowance, ERC20InsufficientBalance, FinancingNotFound, InvalidInput
 from .hashing import canonical_json, text_hash
 from .models import Financing, FinancingState, FingerprintStatus, Offer, Reservation, Result
 
@@ -123,14 +124,15 @@ class Financings(ContractFacade):
 
     CONTRACT = CONTRACT
 
-    def __init__(self, chain: Chain, address: str, bills: Bills) -> None:
-        super().__init__(chain, address)
+    def __init__(self, chain: Chain, address: str, bills: Bills, *, deployed_block: int = 0) -> None:
+        super().__init__(chain, address, deployed_block=deployed_block)
         self.bills = bills
 
     @classmethod
     def of(cls, chain: Chain, deployment: Any) -> Financings:
         """The escrow of `deployment`, with the title registry it takes pledges from."""
-        return cls(chain, deployment.address(CONTRACT), Bills.of(chain, deployment))
+        return cls(chain, deployment.address(CONTRACT), Bills.of(chain, deployment),
+                   deployed_block=deployment.contracts[CONTRACT].block)
 
     def token(self, address: str) -> Any:
         """A settlement token as a contract (any ERC-20: only the standard functions are used)."""
@@ -185,6 +187,7 @@ class Financings(ContractFacade):
         """Approve the escrow for the principal (when the allowance is short), then fund: the principal goes
         to the exporter. Caller: the accepted financier, with an approved credit verification of the exporter."""
         f = self.get(financing_id)
+        self._check_before_approval(sender, "fund", f, f.principal)
         self._approve(sender, f.token, f.principal)
         receipt = self._send(sender, "fund", _id(financing_id))
         return self._result(self.get(financing_id), receipt)
@@ -206,6 +209,7 @@ class Financings(ContractFacade):
         """Approve and repay (capped at what is outstanding); the full repayment releases the bill to the
         importer. Caller: anyone, usually the importer."""
         f = self.get(financing_id)
+        self._check_before_approval(sender, "repay", f, min(_amount(amount), f.outstanding), amount)
         self._approve(sender, f.token, _amount(amount))
         receipt = self._send(sender, "repay", _id(financing_id), _amount(amount))
         return self._result(self.get(financing_id), receipt)
@@ -266,6 +270,17 @@ class Financings(ContractFacade):
             invoice_fingerprint="0x" + bytes(f.invoiceFingerprint).hex(),
         )
 
+    def offers(self, financing_id: int) -> list[Offer]:
+        """The standing offers on a financing, in the order their financiers first offered (from the
+        Offered events; withdrawn offers are left out)."""
+        offered = self.contract.events.Offered()
+        logs = self.chain.w3.eth.get_logs({
+            "address": self.address, "fromBlock": self.deployed_block, "toBlock": "latest",
+            "topics": [offered.topic, "0x" + _id(financing_id).to_bytes(32, "big").hex()],
+        })
+        financiers = dict.fromkeys(to_address(offered.process_log(log)["args"]["financier"]) for log in logs)
+        return [o for o in (self.offer_of(financing_id, f) for f in financiers) if o.exists]
+
     def list(self) -> list[Financing]:
         """Every financing, oldest first."""
         count = int(self.chain.call(self.contract, "financingCount"))
@@ -317,6 +332,16 @@ class Financings(ContractFacade):
         return bool(self.chain.call(self.contract, "paused"))
 
     # --- internals ---------------------------------------------------------------------------------------
+
+    def _check_before_approval(self, sender: LocalAccount, fn: str, f: Financing, needed: int, *args: Any) -> None:
+        """A refused `fund` or `repay` must send nothing, not even the approval that precedes it: simulate the
+        step from `sender` and raise its refusal unless it is only the missing allowance; and refuse a balance
+        that cannot pay (the token checks the allowance first, so the simulation cannot tell)."""
+        with contextlib.suppress(ERC20InsufficientAllowance):
+            self.chain.call(self.contract, fn, f.financing_id, *args, sender=sender.address)
+        balance = int(self.chain.call(self.token(f.token), "balanceOf", sender.address))
+        if balance < needed:
+            raise ERC20InsufficientBalance(sender=sender.address, balance=balance, needed=needed)
 
     def _approve(self, sender: LocalAccount, token: str, amount: int) -> None:
         erc20 = self.token(token)

@@ -11,12 +11,11 @@ from typing import Any
 
 import click
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import ContractLogicError
 
 from .. import hashing
 from ..bills import parse_token_id
 from ..chain import to_address
-from ..errors import EblError, ERC20InsufficientAllowance, ERC20InsufficientBalance, InvalidInput, TransactionFailed
+from ..errors import InvalidInput
 from ..financing import Financings, fingerprint, normalise_invoice
 from ..models import Financing, Offer, Reservation, Result, utc_time
 from .app import Action, Context, pass_ctx, sends
@@ -137,25 +136,6 @@ def _financing_id(_ctx: click.Context, _param: click.Parameter, value: int) -> i
 financing_argument = click.argument("financing_id", type=int, callback=_financing_id)
 
 
-def refused_before_approval(fin: Financings, signer: LocalAccount, fn: str, financing_id: int, *args: Any) -> None:
-    """Work around `Financings.fund` and `.repay` sending the ERC-20 approval before the escrow's own checks (a
-    refused step would leave an approval transaction behind): simulate the step from the signer with an
-    eth_call and raise its refusal, unless it is only the missing allowance, before anything is sent. Also
-    refuse a balance that cannot pay (the token checks the allowance first, so the simulation cannot)."""
-    f = fin.get(financing_id)
-    needed = f.principal if fn == "fund" else min(int(args[0]), f.outstanding)
-    balance = int(fin.chain.call(fin.token(f.token), "balanceOf", signer.address))
-    try:
-        fin.contract.functions[fn](financing_id, *args).call({"from": signer.address})
-    except ContractLogicError as exc:
-        data = exc.data if isinstance(exc.data, str) else None
-        refusal: EblError = fin.chain.decoder.decode(data) if data else TransactionFailed(str(exc.message or exc))
-        if not isinstance(refusal, ERC20InsufficientAllowance):
-            raise refusal from None
-    if balance < needed:
-        raise ERC20InsufficientBalance(sender=signer.address, balance=balance, needed=needed)
-
-
 def existing(ctx: Context, financing_id: int) -> Financings:
     """The escrow, once it is known to hold `financing_id` (FinancingNotFound, "no financing N", otherwise)."""
     fin = ctx.client().finance
@@ -240,6 +220,19 @@ def finance_show_offer(ctx: Context, financing_id: int, financier: str) -> None:
     show_pairs(ctx, "offer", offer, offer_rows(offer))
 
 
+@finance.command("offers")
+@financing_argument
+@pass_ctx
+def finance_offers(ctx: Context, financing_id: int) -> None:
+    """Every standing offer on a financing, as the exporter chooses among them."""
+    offers = existing(ctx, financing_id).offers(financing_id)
+    if ctx.as_json:
+        emit_json(offers)
+        return
+    emit_table(f"offers on financing {financing_id}", ["financier", "principal", "fee", "maturity"],
+               ([o.financier, o.principal, o.fee, utc_time(o.maturity)] for o in offers))
+
+
 @finance.command("accept")
 @financing_argument
 @click.option("--financier", required=True)
@@ -295,7 +288,6 @@ def finance_fund(ctx: Context, financing_id: int) -> Action[Financing]:
     fin = existing(ctx, financing_id)
 
     def action(signer: LocalAccount) -> Result[Financing]:
-        refused_before_approval(fin, signer, "fund", financing_id)
         return fin.fund(financing_id, sender=signer)
 
     return action
@@ -339,7 +331,6 @@ def finance_repay(ctx: Context, financing_id: int, amount: str) -> Action[Financ
     units = token_units(ctx, fin.get(financing_id).token, amount)
 
     def action(signer: LocalAccount) -> Result[Financing]:
-        refused_before_approval(fin, signer, "repay", financing_id, units)
         return fin.repay(financing_id, units, sender=signer)
 
     return action
