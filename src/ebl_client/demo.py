@@ -61,6 +61,7 @@ from .node import (
     StateLock,
     default_state_file,
     dev_keys,
+    log_path,
     saved_block,
 )
 from .participants import Participants
@@ -494,7 +495,9 @@ def _play(options: Options, console: Console, make_request_hook: Callable[[str, 
         if options.rpc_url:
             url, net = options.rpc_url, profile(options.network)
         else:
-            node = stack.enter_context(AnvilNode(state_file=staged_state, fresh=True,
+            # Anvil's output goes to the log of the chain's own state file, which `ebl node` appends to later
+            log = log_path(options.state_file or default_state_file(options.besu_like))
+            node = stack.enter_context(AnvilNode(state_file=staged_state, fresh=True, log_file=log,
                                                  **(BESU_LIKE if options.besu_like else {})))
             url, net = node.url, BESU if options.besu_like else ANVIL
         chain = Chain.connect(url, net, expected_chain_id=options.chain_id, make_request_hook=make_request_hook)

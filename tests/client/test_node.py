@@ -1,10 +1,12 @@
 """The embedded Anvil: free ports, state that survives a restart, clear errors."""
 
+import re
+
 import pytest
 
 from ebl_client import deployment, errors
 from ebl_client.chain import Chain
-from ebl_client.node import AnvilNode
+from ebl_client.node import AnvilNode, log_path
 
 
 def test_state_file_keeps_the_chain_across_a_restart(admin, tmp_path):
@@ -20,15 +22,19 @@ def test_state_file_keeps_the_chain_across_a_restart(admin, tmp_path):
         assert chain.w3.eth.block_number == height
 
 
-def test_a_busy_port_is_refused(anvil):
-    with pytest.raises(errors.NodeError, match="already in use"):
-        AnvilNode(port=anvil.port).start()
+def test_a_busy_port_is_refused_naming_the_log(anvil, tmp_path):
+    state = tmp_path / "state.json"
+    with pytest.raises(errors.NodeError, match=f"already in use.*; see {re.escape(str(log_path(state)))}$"):
+        AnvilNode(port=anvil.port, state_file=state).start()
+    assert "already in use" in log_path(state).read_text()
 
 
-def test_a_missing_binary_is_a_node_error(monkeypatch):
+def test_a_missing_binary_is_a_node_error_naming_the_log(monkeypatch, tmp_path):
     monkeypatch.setenv("EBL_ANVIL", "/nonexistent/anvil")
-    with pytest.raises(errors.NodeError, match="cannot run anvil"):
-        AnvilNode().start()
+    node = AnvilNode(log_file=tmp_path / "anvil.log")
+    with pytest.raises(errors.NodeError, match=f"cannot run anvil.*; see {re.escape(str(tmp_path / 'anvil.log'))}$"):
+        node.start()
+    assert "cannot run anvil" in (tmp_path / "anvil.log").read_text()
 
 
 def test_a_state_file_serves_one_node_at_a_time(tmp_path):

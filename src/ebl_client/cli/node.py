@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, default_state_file
+from ..node import BESU_LIKE, BESU_LIKE_STATE_FILE, STATE_FILE, AnvilNode, default_state_file, run_in_foreground
 from .app import Context, pass_ctx
 from .output import emit_json
 
@@ -23,25 +23,9 @@ from .output import emit_json
               help="Chain id 1337, gas price 0, base fee 0, a block every second (test the besu profile).")
 @pass_ctx
 def node(ctx: Context, port: int, state_file: Path | None, fresh: bool, besu_like: bool) -> None:
-    """Run the embedded Anvil in the foreground until Ctrl-C."""
-    import signal
-
+    """Run the embedded Anvil in the foreground until Ctrl-C or SIGTERM (Anvil then writes its state file).
+    Exits 1 with one error line if Anvil stops by itself."""
     settings: Mapping[str, Any] = BESU_LIKE if besu_like else {}
-    state_file = state_file or default_state_file(besu_like)
-    anvil = AnvilNode(port=port, state_file=state_file, fresh=fresh, **settings)
-    # `kill` (SIGTERM) must stop Anvil too, and let it write its state file, also while Anvil is starting:
-    # the handler is in place before Anvil opens its port, so no kill can leave Anvil running on its own.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        anvil.start()
-        info = {"url": anvil.url, "chainId": anvil.chain_id, "stateFile": str(state_file)}
-        if ctx.as_json:
-            emit_json(info)
-        else:
-            click.echo(f"anvil listening on {anvil.url} (chain id {anvil.chain_id}), state in {state_file}; "
-                       "Ctrl-C stops")
-        anvil.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        anvil.stop()
+    anvil = AnvilNode(port=port, state_file=state_file or default_state_file(besu_like), fresh=fresh, **settings)
+    run_in_foreground(anvil, lambda node: emit_json(node.info()) if ctx.as_json
+                      else click.echo(f"{node.summary()}; Ctrl-C stops"))
