@@ -1446,5 +1446,6 @@ def test_zzz_gas_report():
     print("\nFinancingEscrow gas (receipt.gas_used):")
     for name, used in sorted(GAS.items()):
         print(f"  {name:35s} {used:>9,d}")
-    # the pledge is now the title move and the request in one transaction (the request alone was < 250,000)
-    assert GAS.get("pledge (with the request)", 0) < 300_000
+    # the pledge is now the title move and the request in one transaction (before: transferOwners 57,298 +
+    # request 242,110 = 299,408), plus the exporter's reservation deadline for the invoice (a fresh slot, 22,100)
+    assert GAS.get("pledge (with the request)", 0) < 325_000
