@@ -18,7 +18,7 @@ from eth_account import Account
 from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
 
-from ebl_client.demo import CONSORTIUM
+from ebl_client.consortium import CONSORTIUM
 from ebl_client.networks import BESU
 from ebl_client.node import dev_keys
 

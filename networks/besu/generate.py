@@ -25,7 +25,7 @@ from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
 
-from ebl_client.demo import CONSORTIUM
+from ebl_client.consortium import CONSORTIUM
 from ebl_client.node import dev_keys
 
 HERE = Path(__file__).resolve().parent

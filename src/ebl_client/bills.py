@@ -85,8 +85,8 @@ class Bills(ContractFacade):
 
     CONTRACT = CONTRACT
 
-    def __init__(self, chain: Chain, address: str) -> None:
-        super().__init__(chain, address)
+    def __init__(self, chain: Chain, address: str, *, deployed_block: int = 0) -> None:
+        super().__init__(chain, address, deployed_block=deployed_block)
         self._title_action = self.contract.events.TitleAction()
         self._bill_issued = self.contract.events.BillIssued()
 

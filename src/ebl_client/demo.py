@@ -39,7 +39,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -48,10 +47,11 @@ from . import deployment as deployments
 from . import hashing, keys, samples, tables
 from .chain import Chain
 from .client import Client
+from .consortium import CONSORTIUM, MEMBERS, onboard_consortium
 from .errors import DuplicateFinancing, EblError, NodeError, SameMakerAndChecker
 from .financing import FINGERPRINT_KEY_ENV, fingerprint, fingerprint_key, minor_units
-from .hashing import identifier_hash, new_salt
-from .models import Participant, Role, jsonable, utc_time
+from .models import Role, jsonable, utc_time
+from .money import format_units as money_format_units
 from .networks import ANVIL, BESU, profile
 from .node import (
     BESU_LIKE,
@@ -64,7 +64,6 @@ from .node import (
     log_path,
     saved_block,
 )
-from .participants import Participants
 
 T = TypeVar("T")
 
@@ -88,56 +87,10 @@ STEPS = 20
 DISCLOSED_FIELDS = ("/rating/grade", "/paymentHistory/defaults24m", "/sanctionsScreening/result")
 
 
-@dataclass(frozen=True)
-class Member:
-    key: str  # short handle used by the story
-    name: str
-    roles: Role
-    jurisdiction: str
-    identifier: str  # sample LEI (HK) or unified social credit code (CN); only a salted hash goes on chain
-    institution: str | None = None  # handle of the financier a verifier officer works for
-
-    @property
-    def label(self) -> str:
-        """The name without the part in brackets: `Harbour Bank HK`."""
-        return self.name.split(" (")[0]
-
-
-#: The sample consortium, in onboarding order (financiers before their officers). Account i+1 of the
-#: development mnemonic belongs to member i; account 0 is the consortium admin that deploys.
-CONSORTIUM: tuple[Member, ...] = (
-    Member("exporter", "Pearl River Electronics Ltd (HK exporter)", Role.TRADER, "HK", "5493001KJTIIGC8Y1R12"),
-    Member("importer", "Shanghai Huaxin Trading Co (importer)", Role.TRADER, "CN", "91310000MA1FL4B24G"),
-    Member("carrier", "Victoria Harbour Shipping Line (carrier)", Role.CARRIER, "HK", "549300VHSL0CARR1ER7"),
-    Member("hk_bank", "Harbour Bank HK (financier)", Role.FINANCIER, "HK", "2138009HARBOURBANK51"),
-    Member("cn_bank", "Bank of Pudong (financier)", Role.FINANCIER, "CN", "91310000PUDONGBANK9X"),
-    Member("credit_provider", "Shanghai Credit Reference Center (credit provider)", Role.CREDIT_PROVIDER, "CN",
-           "91310000SCRC00001Q"),
-    Member("hk_maker", "Harbour Bank officer A (verifier)", Role.VERIFIER, "HK", "HKBANKOFFICERA", "hk_bank"),
-    Member("hk_checker", "Harbour Bank officer B (verifier)", Role.VERIFIER, "HK", "HKBANKOFFICERB", "hk_bank"),
-    Member("cn_maker", "Bank of Pudong officer A (verifier)", Role.VERIFIER, "CN", "CNBANKOFFICERA", "cn_bank"),
-    Member("cn_checker", "Bank of Pudong officer B (verifier)", Role.VERIFIER, "CN", "CNBANKOFFICERB", "cn_bank"),
-    Member("regulator", "Hong Kong Monetary Authority (regulator)", Role.REGULATOR, "HK", "HKMAREGULATOR01"),
-)
-MEMBERS = {m.key: m for m in CONSORTIUM}
-
-
-def onboard_consortium(admin: LocalAccount, accounts: dict[str, LocalAccount],
-                       registry: Participants) -> list[tuple[Member, Participant]]:
-    done = []
-    for member in CONSORTIUM:
-        institution = accounts[member.institution].address if member.institution else None
-        participant = registry.onboard(
-            accounts[member.key].address, member.roles, member.jurisdiction,
-            identifier_hash(member.identifier, new_salt()), institution, sender=admin,
-        ).value
-        done.append((member, participant))
-    return done
-
-
 def money(units: int) -> str:
-    """Stablecoin units as `HKD 11,519,040.00` (the test coin tracks the Hong Kong dollar)."""
-    return f"HKD {units / COIN:,.2f}"
+    """Stablecoin units as `HKD 11,519,040.00`, a decrease as `-HKD 11,519,040.00` (the test coin tracks the
+    Hong Kong dollar)."""
+    return ("-" if units < 0 else "") + money_format_units(abs(units), COIN_DECIMALS, "HKD", min_decimals=2)
 
 
 @dataclass(frozen=True)
@@ -239,7 +192,7 @@ class Story:
         onboarded = self.do("admin", f"Consortium admin onboards {len(CONSORTIUM)} participants",
                             lambda: onboard_consortium(self.admin, a, registry),
                             lambda done: ", ".join(f"{n} {r}" for r, n in Counter(
-                                "+".join(p.roles.names()) for _, p in done).items()))
+                                "+".join(o.participant.roles.names()) for o in done).items()))
         minted = {"hk_bank": 50_000_000 * COIN, "cn_bank": 50_000_000 * COIN, "importer": 20_000_000 * COIN}
         self.do("admin", "Stablecoin issuer mints test HKD to both banks and the importer",
                 lambda: [self.chain.transact(self.admin, stable, "mint", a[h].address, v) for h, v in minted.items()],
@@ -365,7 +318,7 @@ class Story:
                  "roles": p.roles.names(), "jurisdiction": p.jurisdiction, "status": p.status.name.lower(),
                  "institution": self.names.get(p.institution or "") if p.institution else None,
                  "identifierHash": p.identifier_hash}
-                for i, (m, p) in enumerate(onboarded)
+                for i, (m, p) in enumerate((o.member, o.participant) for o in onboarded)
             ],
             "bill": {**jsonable(delivered), "documentMatches": bills.verify_document(bill.token_id, document),
                      "history": [self._event_json(e) for e in bills.history(bill.token_id)]},

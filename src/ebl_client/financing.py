@@ -25,7 +25,7 @@ from .bills import Bills
 from .chain import Chain, ContractFacade, to_address
 from .errors import EblError, ERC20InsufficientAllowance, ERC20InsufficientBalance, FinancingNotFound, InvalidInput
 from .hashing import canonical_json, text_hash
-from .models import Financing, FinancingState, FingerprintStatus, Offer, Reservation, Result
+from .models import Financing, FinancingState, FingerprintStatus, Offer, Reservation, Result, Token
 
 CONTRACT = "FinancingEscrow"
 FINGERPRINT_KEY_ENV = "EBL_FINGERPRINT_KEY"
@@ -127,6 +127,7 @@ class Financings(ContractFacade):
     def __init__(self, chain: Chain, address: str, bills: Bills, *, deployed_block: int = 0) -> None:
         super().__init__(chain, address, deployed_block=deployed_block)
         self.bills = bills
+        self._tokens: dict[str, Token] = {}
 
     @classmethod
     def of(cls, chain: Chain, deployment: Any) -> Financings:
@@ -137,6 +138,15 @@ class Financings(ContractFacade):
     def token(self, address: str) -> Any:
         """A settlement token as a contract (any ERC-20: only the standard functions are used)."""
         return self.chain.contract("TestStablecoin", address)
+
+    def token_info(self, address: str) -> Token:
+        """The token's symbol and decimals (read once per token: ERC-20 metadata does not change)."""
+        address = to_address(address, what="token")
+        if address not in self._tokens:
+            erc20 = self.token(address)
+            self._tokens[address] = Token(address, str(self.chain.call(erc20, "symbol")),
+                                          int(self.chain.call(erc20, "decimals")))
+        return self._tokens[address]
 
     # --- exporter --------------------------------------------------------------------------------------
 

@@ -276,6 +276,15 @@ class Offer:
         return self.principal > 0
 
 
+@dataclass(frozen=True)
+class Token:
+    """A settlement token as people see amounts of it: its symbol and how many decimals its units have."""
+
+    address: str
+    symbol: str
+    decimals: int
+
+
 class FingerprintStatus(enum.IntEnum):
     """Must match IFinancingEscrow.FingerprintStatus."""
 

@@ -85,6 +85,16 @@ def plain(minor_units: int, currency: str) -> str:
     return f"{whole}" + (f".{fraction}" if fraction else "")
 
 
+def format_units(units: int, decimals: int, symbol: str = "", *, min_decimals: int = 0) -> str:
+    """A token amount for people: `11519040000000, 6, "tHKD"` -> `"tHKD 11,519,040"`; grouped, the
+    fraction's trailing zeros dropped down to `min_decimals` (2 shows cents: `"tHKD 11,519,040.00"`). Exact:
+    nothing is rounded."""
+    whole, fraction = _split(units, decimals)
+    fraction = fraction.rstrip("0").ljust(min(min_decimals, decimals), "0")
+    text = f"{whole:,}" + (f".{fraction}" if fraction else "")
+    return f"{symbol} {text}" if symbol else text
+
+
 def _ten_to(power: int) -> int:
     return int(10**power)  # int ** int is typed Any (a negative power gives a float); power is never negative
 

@@ -57,10 +57,13 @@ def test_the_financing_story_through_the_cli(market):
     assert (made["principal"], made["fee"]) == (950_000 * UNITS, 12_000_500_000)
     shown = json.loads(m["run"]("--json", "finance", "show-offer", fid, "--financier", p["bank_a"].address).stdout)
     assert shown == made
+    ambiguous = m["as"]("exporter", "finance", "accept", fid, "--financier", p["bank_a"].address,
+                        "--principal", "950,000")  # 950 thousand, or 950 with three decimals?
+    one_error_line(ambiguous, "950,000")
     accepted = m["as"]("exporter", "finance", "accept", fid, "--financier", p["bank_a"].address,
-                       "--principal", "950,000", "--fee", "12000.5", "--days", "60")
-    assert f"accepting {p['bank_a'].address}'s offer on financing {fid}: principal 950000, fee 12000.5" \
-        in accepted.stdout
+                       "--principal", "950000", "--fee", "12000.5", "--days", "60")
+    assert (f"accepting {p['bank_a'].address}'s offer on financing {fid}: principal tHKD 950,000.00, "
+            f"fee tHKD 12,000.50") in accepted.stdout
     shows_transaction(accepted)
     funded = sent(m["as"]("bank_a", "--json", "finance", "fund", fid), "financing", sender=p["bank_a"].address)
     assert funded["state"] == "funded" and funded["principal"] == 950_000 * UNITS
@@ -90,9 +93,9 @@ def test_accept_sends_exactly_the_terms_it_read_and_refuses_others(market):
                           (("--days", "61"), "maturity"), (("--maturity", "2030-01-01"), "maturity"),
                           (("--principal", "900000", "--fee", "1"), "principal and fee")):
         line = one_error_line(m["as"]("exporter", *accept, *terms), "not the terms you named", f"its {differ} differ",
-                              "principal 950000, fee 12000.5", "nothing sent")
+                              "principal tHKD 950,000.00, fee tHKD 12,000.50", "nothing sent")
         assert "accepting" not in line
-    one_error_line(m["as"]("exporter", *accept, "--principal", "abc"), "not a number")
+    one_error_line(m["as"]("exporter", *accept, "--principal", "abc"), "is not an amount")
     assert m["as"]("exporter", *accept, "--days", "60", "--maturity", "2030-01-01").exit_code == 1
     assert chain.w3.eth.block_number == height
     # the maturity's date names it too
@@ -124,7 +127,7 @@ def test_accept_is_refused_when_the_bank_revises_its_offer_meanwhile(market, mon
     height = chain.w3.eth.block_number
     result = m["as"]("exporter", "finance", "accept", str(fid), "--financier", p["bank_a"].address,
                      "--principal", "950000", "--fee", "12000.50")
-    assert "accepting" in result.stdout and "fee 12000.5" in result.stdout  # the terms it read and sent
+    assert "accepting" in result.stdout and "fee tHKD 12,000.50" in result.stdout  # the terms it read and sent
     one_error_line(result, "OfferChanged", p["bank_a"].address, "fee 30000000000")
     assert chain.w3.eth.block_number == height + 1  # the bank's revision only
     assert fin.get(fid).state.name == "REQUESTED"
@@ -245,7 +248,7 @@ def test_refusals_are_one_line(market, tmp_path):
     m["as"]("exporter", "finance", "accept", "1", "--financier", p["bank_b"].address)
     one_error_line(m["as"]("bank_b", "finance", "fund", "1"), "CreditNotVerified")
     one_error_line(m["as"]("bank_b", "finance", "offer", "1", "--principal", "0.0000001", "--fee", "1",
-                           "--days", "9"), "at most 6 decimals")
+                           "--days", "9"), "more than 6 decimals")
     one_error_line(m["run"]("finance", "show", "99"), "no financing 99")
     one_error_line(m["run"]("finance", "show", "0"), "financing id 0 must be positive")
 

@@ -5,91 +5,76 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 from eth_account.signers.local import LocalAccount
 
-from .. import hashing
+from .. import hashing, money
 from ..bills import parse_token_id
 from ..chain import to_address
 from ..errors import InvalidInput
 from ..financing import Financings, fingerprint, normalise_invoice
-from ..models import Financing, Offer, Reservation, Result, utc_time
+from ..models import Financing, Offer, Reservation, Result, Token, utc_time
 from .app import Action, Context, pass_ctx, sends
 from .output import days, emit_json, emit_table, sent_pause, sent_setting, show_pairs, show_sent, yes
 from .values import DAY, maturity_options, resolve_maturity, utc_date
 
-#: amounts above this do not fit the escrow's uint96
-MAX_UNITS = (1 << 96) - 1
+
+def token_units(ctx: Context, token: str, amount: str, *, zero: bool = False) -> int:
+    """An amount of `token` as people write it ("950000.50", "1,846,000") in its smallest units, by the
+    token's decimals; ambiguous or inexact text is refused (see `money.parse_units`). `zero`: 0 is allowed
+    (a fee)."""
+    decimals = ctx.client().finance.token_info(token).decimals
+    if zero and amount.strip() in ("0", "0.0", "0.00"):
+        return 0
+    return money.parse_units(amount, decimals)
 
 
-def token_decimals(ctx: Context, token: str) -> int:
-    return int(ctx.chain().call(ctx.chain().contract("TestStablecoin", token), "decimals"))
+def amount(units: int, token: Token) -> str:
+    """Smallest units as people read them: `tHKD 11,519,040.00`."""
+    return money.format_units(units, token.decimals, token.symbol, min_decimals=2)
 
 
-def token_units(ctx: Context, token: str, amount: str) -> int:
-    """A decimal amount of `token` ("950000.50") in its smallest units, using the token's decimals."""
-    decimals = token_decimals(ctx, token)
-    try:
-        value = Decimal(amount.replace(",", ""))
-    except ArithmeticError:
-        raise InvalidInput(f"amount {amount!r} is not a number") from None
-    if value.is_nan():
-        raise InvalidInput(f"amount {amount!r} is not a number")
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
-    # bounded before scaling, so that no exponent can overflow the arithmetic or build a giant integer
-    if value.adjusted() + decimals > len(str(MAX_UNITS)):
-        raise InvalidInput(f"amount {amount!r} is too large (at most {MAX_UNITS} smallest units)")
-    if value.adjusted() + decimals < 0:
-        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
-    scaled = value.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput(f"amount {amount!r} must be positive with at most {decimals} decimals")
-    if scaled > MAX_UNITS:
-        raise InvalidInput(f"amount {amount!r} is too large (at most {MAX_UNITS} smallest units)")
-    return int(scaled)
-
-
-def token_amount(units: int, decimals: int) -> str:
-    """Smallest units as a decimal amount of the token: 950000000000 with 6 decimals -> "950000"."""
-    text = f"{Decimal(units).scaleb(-decimals):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def financing_rows(f: Financing) -> list[tuple[str, Any]]:
+def financing_rows(f: Financing, token: Token) -> list[tuple[str, Any]]:
     return [
         ("financing", f.financing_id), ("state", f.state.name.lower()), ("bill", hex(f.bill)),
         ("exporter", f.exporter), ("importer", f.importer), ("financier", f.financier or "(no offer accepted)"),
-        ("settlement token", f.token), ("principal", f.principal), ("fee", f.fee), ("repaid", f.repaid),
-        ("outstanding", f.outstanding), ("maturity", utc_time(f.maturity)), ("bill delivered", yes(f.delivered)),
-        ("invoice fingerprint", f.invoice_fingerprint),
+        ("settlement token", f"{token.symbol} ({f.token})"), ("principal", amount(f.principal, token)),
+        ("fee", amount(f.fee, token)), ("repaid", amount(f.repaid, token)),
+        ("outstanding", amount(f.outstanding, token)), ("maturity", utc_time(f.maturity)),
+        ("bill delivered", yes(f.delivered)), ("invoice fingerprint", f.invoice_fingerprint),
     ]
 
 
 def show_financing(ctx: Context, f: Financing) -> None:
-    show_pairs(ctx, "financing", f, financing_rows(f))
+    show_pairs(ctx, "financing", f, financing_rows(f, ctx.client().finance.token_info(f.token)))
 
 
 def sent_financing(title: str) -> Callable[[Context, Result[Financing]], None]:
     def render(ctx: Context, result: Result[Financing]) -> None:
-        show_sent(ctx, title, "financing", result.value, financing_rows(result.value), result.tx)
+        f = result.value
+        show_sent(ctx, title, "financing", f, financing_rows(f, ctx.client().finance.token_info(f.token)), result.tx)
 
     return render
 
 
-def offer_rows(o: Offer) -> list[tuple[str, Any]]:
+def offer_rows(o: Offer, token: Token) -> list[tuple[str, Any]]:
     return [("financing", o.financing_id), ("financier", o.financier),
-            ("principal", o.principal if o.exists else "(no offer)"), ("fee", o.fee),
+            ("principal", amount(o.principal, token) if o.exists else "(no offer)"), ("fee", amount(o.fee, token)),
             ("maturity", utc_time(o.maturity))]
+
+
+def offer_token(ctx: Context, o: Offer) -> Token:
+    fin = ctx.client().finance
+    return fin.token_info(fin.get(o.financing_id).token)
 
 
 def sent_offer(title: str) -> Callable[[Context, Result[Offer]], None]:
     def render(ctx: Context, result: Result[Offer]) -> None:
-        show_sent(ctx, title, "offer", result.value, offer_rows(result.value), result.tx)
+        show_sent(ctx, title, "offer", result.value, offer_rows(result.value, offer_token(ctx, result.value)),
+                  result.tx)
 
     return render
 
@@ -197,7 +182,7 @@ def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, exp
     fin = ctx.client().finance
     token = fin.get(financing_id).token
     maturity = resolve_maturity(ctx, expires, valid_days)
-    principal_units, fee_units = token_units(ctx, token, principal), token_units(ctx, token, fee)
+    principal_units, fee_units = token_units(ctx, token, principal), token_units(ctx, token, fee, zero=True)
     return lambda signer: fin.offer(financing_id, principal_units, fee_units, maturity, sender=signer)
 
 
@@ -217,7 +202,7 @@ def finance_withdraw_offer(ctx: Context, financing_id: int) -> Action[Offer]:
 def finance_show_offer(ctx: Context, financing_id: int, financier: str) -> None:
     """FINANCIER's standing offer on a financing (what `ebl finance accept` would accept)."""
     offer = existing(ctx, financing_id).offer_of(financing_id, to_address(financier, what="financier"))
-    show_pairs(ctx, "offer", offer, offer_rows(offer))
+    show_pairs(ctx, "offer", offer, offer_rows(offer, offer_token(ctx, offer)))
 
 
 @finance.command("offers")
@@ -225,12 +210,15 @@ def finance_show_offer(ctx: Context, financing_id: int, financier: str) -> None:
 @pass_ctx
 def finance_offers(ctx: Context, financing_id: int) -> None:
     """Every standing offer on a financing, as the exporter chooses among them."""
-    offers = existing(ctx, financing_id).offers(financing_id)
+    fin = existing(ctx, financing_id)
+    offers = fin.offers(financing_id)
     if ctx.as_json:
         emit_json(offers)
         return
+    token = fin.token_info(fin.get(financing_id).token)
     emit_table(f"offers on financing {financing_id}", ["financier", "principal", "fee", "maturity"],
-               ([o.financier, o.principal, o.fee, utc_time(o.maturity)] for o in offers))
+               ([o.financier, amount(o.principal, token), amount(o.fee, token), utc_time(o.maturity)]
+                for o in offers))
 
 
 @finance.command("accept")
@@ -253,30 +241,20 @@ def finance_accept(ctx: Context, financing_id: int, financier: str, principal: s
     offer = fin.offer_of(financing_id, financier)
     if not offer.exists:
         raise InvalidInput(f"{financier} has no offer on financing {financing_id}; nothing sent")
-    decimals = token_decimals(ctx, financing.token)
-    shown = (f"principal {token_amount(offer.principal, decimals)}, fee {token_amount(offer.fee, decimals)}, "
+    token = fin.token_info(financing.token)
+    shown = (f"principal {amount(offer.principal, token)}, fee {amount(offer.fee, token)}, "
              f"maturity {utc_time(offer.maturity)}")
     named_date = (expires.strftime("%Y-%m-%d") if expires is not None
                   else utc_date(ctx.now() + int(valid_days * DAY)) if valid_days is not None else None)
     differs = [what for what, same in (
         ("principal", principal is None or token_units(ctx, financing.token, principal) == offer.principal),
-        ("fee", fee is None or _fee_units(ctx, financing.token, fee) == offer.fee),
+        ("fee", fee is None or token_units(ctx, financing.token, fee, zero=True) == offer.fee),
         ("maturity", named_date is None or named_date == utc_date(offer.maturity))) if not same]
     if differs:
         raise InvalidInput(f"{financier}'s offer on financing {financing_id} is not the terms you named (its "
                            f"{' and '.join(differs)} differ): it stands at {shown}; nothing sent")
     click.echo(f"accepting {financier}'s offer on financing {financing_id}: {shown}", err=ctx.as_json)
     return lambda signer: fin.accept(financing_id, financier, terms=offer, sender=signer)
-
-
-def _fee_units(ctx: Context, token: str, fee: str) -> int:
-    """A fee the user named: like an amount, but zero allowed."""
-    try:
-        if Decimal(fee.replace(",", "")) == 0:
-            return 0
-    except ArithmeticError:
-        pass  # token_units names the problem
-    return token_units(ctx, token, fee)
 
 
 @finance.command("fund")
@@ -344,8 +322,8 @@ def finance_withdraw(ctx: Context, settlement_token: str) -> Action[dict[str, An
     token = to_address(settlement_token, what="token")
 
     def action(signer: LocalAccount) -> Result[dict[str, Any]]:
-        amount, tx = ctx.client().finance.withdraw(token, sender=signer)
-        return Result({"account": signer.address, "token": token, "amount": amount}, tx)
+        withdrawn, tx = ctx.client().finance.withdraw(token, sender=signer)
+        return Result({"account": signer.address, "token": token, "amount": withdrawn}, tx)
 
     return action
 
@@ -446,10 +424,12 @@ def finance_show(ctx: Context, financing_id: int) -> None:
 @pass_ctx
 def finance_list(ctx: Context) -> None:
     """Every financing."""
-    items = ctx.client().finance.list()
+    fin = ctx.client().finance
+    items = fin.list()
     if ctx.as_json:
         emit_json(items)
         return
     emit_table("financings", ["id", "state", "bill", "exporter", "financier", "principal", "outstanding", "maturity"],
                ([f.financing_id, f.state.name.lower(), hex(f.bill), f.exporter, f.financier or "",
-                 f.principal, f.outstanding, utc_time(f.maturity)] for f in items))
+                 amount(f.principal, fin.token_info(f.token)), amount(f.outstanding, fin.token_info(f.token)),
+                 utc_time(f.maturity)] for f in items))
