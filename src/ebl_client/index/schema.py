@@ -296,7 +296,7 @@ tokens = Table(
 settings = Table(
     "settings", metadata,
     Column("contract", String(40), primary_key=True),
-    Column("name", String(40), primary_key=True),
+    Column("name", String(60), primary_key=True),
     Column("value", String(80), nullable=False),  # e.g. minTenor, paused, allowed:<token address>
 )
 

@@ -195,7 +195,7 @@ def upgrade() -> None:
     )
     op.create_table('settings',
     sa.Column('contract', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('value', sa.String(length=80), nullable=False),
     sa.PrimaryKeyConstraint('contract', 'name', name=op.f('pk_settings'))
     )
