@@ -16,8 +16,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from ebl_client.errors import InvalidInput
-from ebl_client.index import schema, store, sync
+from ebl_client.errors import InvalidInput, NodeError
+from ebl_client.index import pgserver, schema, store, sync
 from ebl_client.index.store import IndexUnavailable
 
 from .test_sync import dump
@@ -49,6 +49,12 @@ def test_bad_index_urls_are_refused() -> None:
         store.create("not a url")
     with pytest.raises(InvalidInput, match="only sqlite and postgresql"):
         store.create("mysql://localhost/ebl")
+
+
+def test_a_postgres_server_that_cannot_start_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pgserver.BIN_ENV, "/nonexistent/bin")
+    with pytest.raises(NodeError, match="has no initdb"):
+        pgserver.PostgresServer().start()
 
 
 CHILD = textwrap.dedent("""
