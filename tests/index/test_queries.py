@@ -4,10 +4,11 @@ inbox, book, audit trail), the regulator sees everything, names come from the ch
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from ebl_client import directory
+from ebl_client import directory, index
 from ebl_client.index import queries, sync
 from ebl_client.index.queries import AccessDenied, Queries
 
@@ -186,3 +187,16 @@ def test_the_directory_names_only_what_the_chain_backs(trade: World, tmp_path: P
     assert checked.label(trade.address("exporter")) == trade.address("exporter")  # refused: never a name
     with pytest.raises(directory.InvalidInput, match="for chain 31337, not chain 1"):
         directory.check(data, on_chain, chain_id=1)
+
+
+def test_the_helpers_the_demo_calls(trade: World, tmp_path: Path) -> None:
+    members = [(SimpleNamespace(label=name, jurisdiction=jurisdiction, identifier=identifier), trade.address(handle),
+                salt_of(i)) for handle, i, _role, jurisdiction, name, identifier, _inst in PARTIES]
+    chain_id = trade.client.chain.chain_id
+    path = directory.write_for_demo(directory.default_path(chain_id, tmp_path), chain_id, members)
+    q = index.synced(trade.client.chain, trade.client.deployment, f"sqlite:///{tmp_path / 'demo.sqlite'}",
+                     directory=path)
+    assert q.directory.refused == [] and len(q.directory.entries) == len(PARTIES)
+    report = q.report(q.viewer(trade.address("regulator")))
+    assert report["suspendedParticipants"][0]["name"] == "Guangzhou Nansha Imports"
+    assert q.directory.name(trade.client.deployment.address("FinancingEscrow")) == "Financing escrow"

@@ -22,10 +22,9 @@ from sqlalchemy import Engine
 from .. import deployment as deployments
 from .. import directory as directories
 from .. import keys, tables
-from ..chain import Chain, to_address
+from ..chain import Chain
 from ..errors import ConnectionFailed, EblError, InvalidInput
-from ..index import queries, store, sync
-from ..index import schema as s
+from ..index import checked_directory, queries, store, sync
 from ..models import jsonable, utc_time
 from ..networks import profile
 
@@ -100,7 +99,7 @@ def open_reader(root: RootOptions, index_url: str | None, as_account: str | None
     engine = store.open_index(resolve_url(root, index_url))
     status = _status(engine)
     account = as_account or _signer_address()
-    q = queries.Queries(engine, _directory(engine, status.chain_id, directory_file, status.contracts))
+    q = queries.Queries(engine, _directory(engine, status.chain_id, directory_file))
     if warn_if_behind:
         _warn_if_behind(root, status)
     return Reader(q, q.viewer(account), root.as_json)
@@ -121,19 +120,10 @@ def _signer_address() -> str:
                            "account") from None
 
 
-def _directory(engine: Engine, chain_id: int, path: Path | None, contracts: dict[str, str]) -> directories.Directory:
-    from sqlalchemy import select
-
-    builtin: dict[str, str] = {to_address(contracts["FinancingEscrow"]): "Financing escrow"}
+def _directory(engine: Engine, chain_id: int, path: Path | None) -> directories.Directory:
+    """--directory, else .ebl/directory-<chainId>.json when present; refused entries noted on stderr."""
     chosen = path or directories.default_path(chain_id)
-    if path is None and not chosen.exists():
-        return directories.Directory(builtin=builtin)
-    with engine.connect() as conn:
-        on_chain = {r.account: directories.OnChain(r.identifier_hash, r.jurisdiction)
-                    for r in conn.execute(select(s.participants.c.account, s.participants.c.identifier_hash,
-                                                 s.participants.c.jurisdiction))}
-    checked = directories.check(directories.load(chosen), on_chain, chain_id=chain_id)
-    checked.builtin = builtin
+    checked = checked_directory(engine, chosen if path or chosen.exists() else None, chain_id=chain_id)
     for refusal in checked.refused:
         click.echo(f"note: directory entry {refusal.account or '?'} ({refusal.legal_name or 'no name'}) refused: "
                    f"{refusal.reason}", err=True)
@@ -301,7 +291,7 @@ def index_directory(root: RootOptions, file: Path | None, index_url: str | None)
     path = file or directories.default_path(status.chain_id)
     if not path.exists():
         raise InvalidInput(f"no directory file {path}")
-    checked = _directory(engine, status.chain_id, path, status.contracts)
+    checked = _directory(engine, status.chain_id, path)
     if root.as_json:
         emit_json({"accepted": list(checked.entries.values()), "refused": checked.refused})
         return

@@ -241,7 +241,7 @@ class Queries:
                 move = what.get(r["pending_move"], "move")
                 tasks.append(Task("reject window", _token(r), f"{move} of bill {r['reference']} to you: you may "
                                   "reject it as your next action on the bill", f"ebl bill reject {_token(r)}",
-                                  counterparty=r["carrier"]))
+                                  counterparty=self._last_actor(conn, r)))
             for r in conn.execute(select(s.bills).where(b.holder == who, b.nominee.is_not(None),
                                                         b.status == "issued")).mappings():
                 tasks.append(Task("nomination", _token(r), f"the beneficiary of bill {r['reference']} nominated "
@@ -253,12 +253,12 @@ class Queries:
                 if r["status"] == "surrendered_for_delivery":
                     tasks.append(Task("surrender", token, f"bill {r['reference']} surrendered for delivery: accept "
                                       "(goods delivered) or reject", f"ebl bill accept-surrender {token} | "
-                                      f"ebl bill reject-surrender {token}", counterparty=self._surrendered_by(conn, r)))
+                                      f"ebl bill reject-surrender {token}", counterparty=self._last_actor(conn, r)))
                 else:
                     tasks.append(Task("surrender", token, f"bill {r['reference']} surrendered for amendment: amend, "
                                       "switch to paper or reject", f"ebl bill amend {token} --document FILE | "
                                       f"ebl bill switch-to-paper {token} --reason TEXT | "
-                                      f"ebl bill reject-surrender {token}", counterparty=self._surrendered_by(conn, r)))
+                                      f"ebl bill reject-surrender {token}", counterparty=self._last_actor(conn, r)))
             tasks += self._financing_tasks(conn, who, now, horizon, grace)
             tasks += self._credit_tasks(conn, who, now, horizon)
             for r in conn.execute(select(s.balances).where(s.balances.c.account == who)).mappings():
@@ -269,7 +269,8 @@ class Queries:
         return sorted(tasks, key=lambda t: (t.due is None, t.due or 0, t.kind, t.subject))
 
     @staticmethod
-    def _surrendered_by(conn: Any, bill: Any) -> str | None:
+    def _last_actor(conn: Any, bill: Any) -> str | None:
+        """Who acted last on the bill: the sender of a move, the party that surrendered it."""
         last = conn.execute(select(s.title_events.c.actor).where(s.title_events.c.token_id == bill["token_id"])
                             .order_by(s.title_events.c.event_id.desc()).limit(1)).scalar()
         return str(last) if last else None

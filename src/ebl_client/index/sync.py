@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 1000
 #: JSON-RPC requests per HTTP batch (block headers and bodies)
 RPC_BATCH = 100
+#: after indexing this many events in one sync, PostgreSQL's planner statistics are refreshed (ANALYZE):
+#: autovacuum would get to it later, and until then queries on a freshly loaded index plan as on empty tables
+ANALYZE_AFTER = 5000
 
 
 class NodeAnswerError(EblError):
@@ -114,6 +117,8 @@ class Indexer:
         self.confirmations = confirmations
         self.rpc = Rpc(chain)
         self.contracts = {to_checksum_address(deployment.address(n)): n for n in ev.CONTRACTS}
+        #: what the checkpoint records of the deployment it indexes (manifest name -> address)
+        self.addresses = {n: deployment.address(n) for n in ev.CONTRACTS}
         self.start_block = min(deployment.contracts[n].block for n in ev.CONTRACTS)
 
     # --- the checkpoint ----------------------------------------------------------------------------------
@@ -127,8 +132,7 @@ class Indexer:
 
     def _initial_state(self) -> dict[str, Any]:
         escrow = self.chain.contract("FinancingEscrow", self.deployment.address("FinancingEscrow"))
-        return {"id": 1, "chain_id": self.chain.chain_id,
-                "contracts": {n: self.deployment.address(n) for n in ev.CONTRACTS},
+        return {"id": 1, "chain_id": self.chain.chain_id, "contracts": self.addresses,
                 "start_block": self.start_block, "last_block": self.start_block - 1, "last_hash": None,
                 "last_time": 0, "grace_period": int(self.chain.call(escrow, "gracePeriod")),
                 "projection": projector.VERSION}
@@ -150,7 +154,7 @@ class Indexer:
                 raise IndexUnavailable(
                     f"this index holds chain {state['chain_id']}, but the node serves chain {self.chain.chain_id}: "
                     "give the index of this chain (--index)")
-            if state is None or state["contracts"] != self._initial_state()["contracts"]:
+            if state is None or state["contracts"] != self.addresses:
                 if state is not None:
                     report.recovered = "the suite was deployed again: the index starts over"
                     log.warning(report.recovered)
@@ -190,6 +194,9 @@ class Indexer:
             with self.engine.connect() as conn:
                 state = self._state(conn) or state
             report.to_block = state["last_block"]
+        if report.events >= ANALYZE_AFTER and self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         return report
 
     def _still_there(self, number: int, block_hash: str) -> bool:
