@@ -9,7 +9,7 @@ values a supervisor's tools read without loss: addresses checksummed, bytes as 0
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -30,6 +30,7 @@ class _Spec:
     indexed: tuple[tuple[str, str], ...]  # (name, type) in topic order
     data: tuple[tuple[str, str], ...]  # (name, type) in data order
     order: tuple[str, ...]  # names in declaration order
+    static_data: bool  # every data value is one 32-byte word
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _specs(contract: str) -> dict[bytes, _Spec]:
             indexed=tuple((i["name"], _type(i)) for i in inputs if i["indexed"]),
             data=tuple((i["name"], _type(i)) for i in inputs if not i["indexed"]),
             order=tuple(i["name"] for i in inputs),
+            static_data=all(_is_static(_type(i)) for i in inputs if not i["indexed"]),
         )
     return specs
 
@@ -74,9 +76,34 @@ def event_names(contract: str) -> list[str]:
     return sorted(s.name for s in _specs(contract).values())
 
 
+@lru_cache(maxsize=1 << 16)
+def checksummed(address: str) -> str:
+    """EIP-55 spelling; cached: a chain's events name the same few hundred accounts over and over, and
+    eth_utils takes tens of microseconds per address."""
+    return to_checksum_address(address)
+
+
+def _static(kind: str, word: bytes) -> Any:
+    """One 32-byte ABI word of a static type, decoded without eth_abi's machinery (the indexer's hot path)."""
+    if kind == "address":
+        return "0x" + word[12:].hex()
+    if kind == "bool":
+        return word[31] != 0
+    if kind.startswith("uint"):
+        return int.from_bytes(word, "big")
+    if kind.startswith("int"):
+        return int.from_bytes(word, "big", signed=True)
+    return word[:int(kind[5:])]  # bytesN
+
+
+def _is_static(kind: str) -> bool:
+    return kind in ("address", "bool") or (kind.startswith(("uint", "int")) and not kind.endswith("]")) or (
+        kind.startswith("bytes") and kind != "bytes" and not kind.endswith("]"))
+
+
 def _json_value(name: str, kind: str, value: Any) -> Any:
     if kind == "address":
-        return to_checksum_address(value)
+        return checksummed(value)
     if kind.startswith("bytes") and not kind.endswith("]"):
         return "0x" + bytes(value).hex()
     if kind.startswith(("uint", "int")) and not kind.endswith("]"):
@@ -104,10 +131,14 @@ def decode(contract: str, log: dict[str, Any]) -> Event | None:
         return None
     values: dict[str, Any] = {}
     for (name, kind), topic in zip(spec.indexed, topics[1:], strict=True):
-        (values[name],) = abi_decode([kind], topic)
+        values[name] = _static(kind, topic) if _is_static(kind) else topic  # indexed dynamic values are hashes
     raw_data = bytes.fromhex(_hex(log["data"])[2:])
-    for (name, _), value in zip(spec.data, abi_decode([k for _, k in spec.data], raw_data), strict=True):
-        values[name] = value
+    if spec.static_data:
+        for i, (name, kind) in enumerate(spec.data):
+            values[name] = _static(kind, raw_data[32 * i:32 * i + 32])
+    else:
+        for (name, _), value in zip(spec.data, abi_decode([k for _, k in spec.data], raw_data), strict=True):
+            values[name] = value
     kinds = dict(spec.indexed + spec.data)
     args = {name: _json_value(name, kinds[name], values[name]) for name in spec.order}
     return Event(

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from sqlalchemy import Connection, Table, and_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import BillStatus, FinancingState, TitleAction
 from . import schema as s
+from .events import checksummed
 
 #: bump when a handler changes what it derives: the indexer then replays the stored events
 VERSION = 1
@@ -59,7 +60,7 @@ def optional(address: str) -> str | None:
 
 
 def carrier_of(token_id: int) -> str:
-    return to_checksum_address((token_id & ((1 << 160) - 1)).to_bytes(20, "big"))
+    return checksummed(f"0x{token_id & ((1 << 160) - 1):040x}")
 
 
 def generation_of(token_id: int, reference: bytes) -> int:
@@ -118,15 +119,18 @@ class Rows:
     def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(row[c.name] for c in table.primary_key.columns)
 
-    def prefetch(self, table: Table, keys: Iterable[Any]) -> None:
-        """Load the rows of a one-column primary key in one query (the bills and financings of a page)."""
-        (column,) = table.primary_key.columns
-        wanted = {k for k in keys if (k,) not in self._rows[table]}
-        for chunk in _chunks(sorted(wanted), 500):
-            found = {row[column.name]: dict(row) for row in
-                     self.conn.execute(select(table).where(column.in_(chunk))).mappings()}
-            for key in chunk:
-                self._rows[table][(key,)] = found.get(key)
+    def prefetch(self, table: Table, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Load the rows of many primary keys with one query per 500 (by the key's first column), so a page
+        does not ask for its bills, financings, offers and reservations one at a time."""
+        columns = list(table.primary_key.columns)
+        wanted = {k for k in keys if k not in self._rows[table]}
+        firsts = sorted({k[0] for k in wanted})
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for chunk in _chunks(firsts, 500):
+            for row in self.conn.execute(select(table).where(columns[0].in_(chunk))).mappings():
+                found[tuple(row[c.name] for c in columns)] = dict(row)
+        for key in wanted:
+            self._rows[table][key] = found.get(key)
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
         if key not in self._rows[table]:
@@ -506,8 +510,11 @@ def _withdrawn(rows: Rows, e: Row) -> None:
 
 def apply(rows: Rows, page: list[Row]) -> None:
     """Apply a page of events, in chain order, to `rows` (flushed by the caller)."""
-    rows.prefetch(s.bills, {s.token_key(e.args["tokenId"]) for e in page if "tokenId" in e.args})
-    rows.prefetch(s.financings, {int(e.args["financingId"]) for e in page if "financingId" in e.args})
+    rows.prefetch(s.bills, {(s.token_key(e.args["tokenId"]),) for e in page if "tokenId" in e.args})
+    rows.prefetch(s.financings, {(int(e.args["financingId"]),) for e in page if "financingId" in e.args})
+    rows.prefetch(s.offers, {(int(e.args["financingId"]), e.args["financier"]) for e in page
+                             if e.event in ("Offered", "OfferWithdrawn")})
+    rows.prefetch(s.reservations, {(e.args["invoiceFingerprint"],) for e in page if "invoiceFingerprint" in e.args})
     for e in page:
         handler = HANDLERS.get(e.event)
         if handler is not None:

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ..chain import Chain
@@ -116,7 +115,7 @@ class Indexer:
         self.page_size = page_size
         self.confirmations = confirmations
         self.rpc = Rpc(chain)
-        self.contracts = {to_checksum_address(deployment.address(n)): n for n in ev.CONTRACTS}
+        self.contracts: dict[str, str] = {ev.checksummed(deployment.address(n)): n for n in ev.CONTRACTS}
         #: what the checkpoint records of the deployment it indexes (manifest name -> address)
         self.addresses = {n: deployment.address(n) for n in ev.CONTRACTS}
         self.start_block = min(deployment.contracts[n].block for n in ev.CONTRACTS)
@@ -236,14 +235,14 @@ class Indexer:
         blocks = self.rpc.blocks(sorted(event_blocks | {first, last}), full=event_blocks)
         if parent_hash is not None and blocks[first]["parentHash"] != parent_hash:
             return None
-        senders = {tx["hash"]: to_checksum_address(tx["from"])
+        senders = {tx["hash"]: ev.checksummed(tx["from"])
                    for n in event_blocks for tx in blocks[n]["transactions"]}
         rows: list[projector.Row] = []
         for entry in logs:
             n = _hex_int(entry["blockNumber"])
             if entry.get("removed") or entry["blockHash"] != blocks[n]["hash"]:
                 return None  # the node reorganised between the two requests: check, then retry
-            decoded = ev.decode(self.contracts[to_checksum_address(entry["address"])], entry)
+            decoded = ev.decode(self.contracts[ev.checksummed(entry["address"])], entry)
             if decoded is None:
                 continue
             rows.append(projector.Row(
