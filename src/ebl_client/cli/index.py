@@ -241,12 +241,13 @@ def index_watch(root: RootOptions, index_url: str | None, page_size: int, confir
 @pass_root
 def index_status(root: RootOptions, index_url: str | None) -> None:
     """Where the index stands: chain, deployment, last block and its time, events."""
-    status = _status(store.open_index(resolve_url(root, index_url)))
+    engine = store.open_index(resolve_url(root, index_url))
+    status, events = _status(engine), queries.Queries(engine).event_count()
     if root.as_json:
-        emit_json(status)
+        emit_json({**jsonable(status), "events": events})
         return
     emit_table("index", ["", ""], [("chain id", status.chain_id), ("last block", status.last_block),
-                                   ("last block time", utc_time(status.last_time)), ("events", status.events),
+                                   ("last block time", utc_time(status.last_time)), ("events", events),
                                    *((name, address) for name, address in status.contracts.items())])
 
 

@@ -54,7 +54,6 @@ class IndexStatus:
     chain_id: int
     last_block: int
     last_time: int
-    events: int
     contracts: dict[str, str]
 
 
@@ -167,13 +166,20 @@ class Queries:
             state = conn.execute(select(s.index_state)).mappings().first()
             if state is None:
                 raise NotFound("the index is empty: run `ebl index sync`")
-            total = conn.execute(select(func.count()).select_from(s.events)).scalar_one()
-        return IndexStatus(state["chain_id"], state["last_block"], state["last_time"], int(total),
-                           dict(state["contracts"]))
+        return IndexStatus(state["chain_id"], state["last_block"], state["last_time"], dict(state["contracts"]))
+
+    def event_count(self) -> int:
+        """How many events the index holds (a full count: not for every request)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.events)).scalar_one())
 
     def now(self) -> int:
         """The chain's clock as the index saw it last (the last indexed block's time)."""
-        return self.status().last_time
+        with self.engine.connect() as conn:
+            last_time = conn.execute(select(s.index_state.c.last_time)).scalar()
+        if last_time is None:
+            raise NotFound("the index is empty: run `ebl index sync`")
+        return int(last_time)
 
     # --- bills ---------------------------------------------------------------------------------------------
 
