@@ -135,7 +135,6 @@ def test_watch_follows_new_blocks_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
                                     "0.2"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         try:
-            engine = store.create(index)
             signers = [keys.from_private_key(k) for k in dev_keys(3)]
             from ebl_client import Client
 
@@ -145,10 +144,10 @@ def test_watch_follows_new_blocks_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
             while "SMALL-0009" not in references and time.monotonic() < deadline and watcher.poll() is None:
                 time.sleep(0.1)
                 try:
-                    with engine.connect() as conn:
+                    with store.create(index).connect() as conn:
                         references = set(conn.execute(s.bills.select().with_only_columns(s.bills.c.reference))
                                          .scalars())
-                except Exception:  # the watcher has not created the tables yet
+                except Exception:  # the watcher has not created the index yet
                     continue
             assert references == {"SMALL-0001", "SMALL-0009"}
             watcher.send_signal(signal.SIGINT)

@@ -75,6 +75,8 @@ def create(url: str, *, writer: bool = False) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            if not writer and not Path(parsed.database).exists():  # a reader never creates an empty index
+                raise IndexUnavailable(f"there is no index at {parsed.database}: run `ebl index sync`")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         _sqlite_pragmas(engine, writer)
