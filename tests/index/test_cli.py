@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from ebl_client import keys
+from ebl_client import Client, keys
 from ebl_client.index import schema as s
 from ebl_client.index import store
 from ebl_client.node import AnvilNode, dev_keys
@@ -125,35 +125,54 @@ def test_bad_input_is_one_error_line(trade: World, ebl: Any, tmp_path: Path) -> 
     one_error(ebl("index", "directory", str(bad)), "")
 
 
-def test_watch_follows_new_blocks_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    with AnvilNode() as node:
-        deployments = tmp_path / "deployments"
+def indexed_references(index: str, wanted: str, watcher: subprocess.Popen[str]) -> set[str]:
+    """The references the watcher's index holds once `wanted` is among them (or a minute has passed)."""
+    deadline, references = time.monotonic() + 60, set()
+    while wanted not in references and time.monotonic() < deadline and watcher.poll() is None:
+        time.sleep(0.1)
+        try:
+            engine = store.create(index)
+        except Exception:  # the watcher has not created the index yet
+            continue
+        try:
+            with engine.connect() as conn:
+                references = set(conn.execute(s.bills.select().with_only_columns(s.bills.c.reference)).scalars())
+        except Exception:  # nor its tables
+            continue
+        finally:
+            engine.dispose()
+    return references
+
+
+def test_watch_follows_new_blocks_through_a_node_restart_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    state = tmp_path / "anvil-state.json"
+    node = AnvilNode(state_file=state).start()
+    deployments = tmp_path / "deployments"
+    index = f"sqlite:///{tmp_path / 'watch.sqlite'}"
+    signers = [keys.from_private_key(k) for k in dev_keys(3)]
+    try:
         small_world(node.url, deployments)
-        index = f"sqlite:///{tmp_path / 'watch.sqlite'}"
         env = {**os.environ, "EBL_RPC_URL": node.url, "EBL_DEPLOYMENTS": str(deployments), "EBL_INDEX": index}
         watcher = subprocess.Popen([sys.executable, "-m", "tests.index.cli_root", "index", "watch", "--interval",
                                     "0.2"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         try:
-            signers = [keys.from_private_key(k) for k in dev_keys(3)]
-            from ebl_client import Client
-
             client = Client.connect(node.url, deployments=deployments)
             client.bills.issue(document("SMALL-0009"), signers[2].address, sender=signers[1])
-            deadline, references = time.monotonic() + 60, set()
-            while "SMALL-0009" not in references and time.monotonic() < deadline and watcher.poll() is None:
-                time.sleep(0.1)
-                try:
-                    with store.create(index).connect() as conn:
-                        references = set(conn.execute(s.bills.select().with_only_columns(s.bills.c.reference))
-                                         .scalars())
-                except Exception:  # the watcher has not created the index yet
-                    continue
-            assert references == {"SMALL-0001", "SMALL-0009"}
+            assert indexed_references(index, "SMALL-0009", watcher) == {"SMALL-0001", "SMALL-0009"}
+            node.stop()  # the node goes away under the watcher, and comes back with its chain
+            time.sleep(1)
+            node = AnvilNode(port=node.port, state_file=state).start()
+            client = Client.connect(node.url, deployments=deployments)
+            client.bills.issue(document("SMALL-0010"), signers[2].address, sender=signers[1])
+            assert "SMALL-0010" in indexed_references(index, "SMALL-0010", watcher)
             watcher.send_signal(signal.SIGINT)
             _out, err = watcher.communicate(timeout=60)
         finally:
             if watcher.poll() is None:
                 watcher.kill()
-        assert watcher.returncode == 0, err
-        assert "stopped at block" in err and "Traceback" not in err
+    finally:
+        node.stop()
+    assert watcher.returncode == 0, err
+    assert "cannot reach the node" in err and "trying again" in err
+    assert "stopped at block" in err and "Traceback" not in err

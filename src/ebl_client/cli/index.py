@@ -227,7 +227,8 @@ def index_watch(root: RootOptions, index_url: str | None, page_size: int, confir
     try:
         if not root.as_json:
             click.echo(f"watching chain {indexer.chain.chain_id} every {interval:g} s (Ctrl-C to stop)", err=True)
-        indexer.watch(interval=interval, stop=lambda: bool(stopping), on_sync=lambda r: _show_report(root, r))
+        indexer.watch(interval=interval, stop=lambda: bool(stopping), on_sync=lambda r: _show_report(root, r),
+                      on_error=lambda e: click.echo(f"note: {e}; trying again", err=True))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

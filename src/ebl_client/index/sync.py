@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ..chain import Chain
 from ..deployment import Deployment
-from ..errors import EblError, InvalidInput
+from ..errors import ConnectionFailed, EblError, InvalidInput
 from . import events as ev
 from . import projector
 from . import schema as s
@@ -69,6 +70,7 @@ class Rpc:
 
     def __init__(self, chain: Chain) -> None:
         self.provider: Any = chain.w3.provider
+        self.url = chain.url
 
     @staticmethod
     def _result(response: Any, method: str) -> Any:
@@ -77,14 +79,25 @@ class Rpc:
             raise NodeAnswerError(f"{method}: {error.get('message', error) if isinstance(error, dict) else error}")
         return response["result"]
 
+    def _unreachable(self, exc: Exception) -> ConnectionFailed:
+        return ConnectionFailed(f"cannot reach the node at {self.url or 'the provider'}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
     def call(self, method: str, *params: Any) -> Any:
-        return self._result(self.provider.make_request(method, list(params)), method)
+        try:
+            response = self.provider.make_request(method, list(params))
+        except (requests.RequestException, OSError) as exc:
+            raise self._unreachable(exc) from exc
+        return self._result(response, method)
 
     def batch(self, method: str, calls: list[list[Any]]) -> list[Any]:
         results: list[Any] = []
         for i in range(0, len(calls), RPC_BATCH):
             chunk = [(method, params) for params in calls[i:i + RPC_BATCH]]
-            responses = self.provider.make_batch_request(chunk)
+            try:
+                responses = self.provider.make_batch_request(chunk)
+            except (requests.RequestException, OSError) as exc:
+                raise self._unreachable(exc) from exc
             if not isinstance(responses, list):
                 self._result(responses, method)
             results.extend(self._result(r, method) for r in responses)
@@ -205,12 +218,18 @@ class Indexer:
         return block is not None and block["hash"] == block_hash
 
     def watch(self, *, interval: float = 1.0, stop: Callable[[], bool] = lambda: False,
-              on_sync: Callable[[SyncReport], None] = lambda r: None) -> None:
-        """Follow new blocks until `stop()` is true; `on_sync` sees each sync that indexed something."""
+              on_sync: Callable[[SyncReport], None] = lambda r: None,
+              on_error: Callable[[EblError], None] = lambda e: None) -> None:
+        """Follow new blocks until `stop()` is true; `on_sync` sees each sync that indexed something. A node
+        that cannot be reached (restarting, say) is tried again every `interval`; `on_error` hears of it."""
         while not stop():
-            report = self.sync(stop=stop)
-            if report.events or report.pages or report.recovered:
-                on_sync(report)
+            try:
+                report = self.sync(stop=stop)
+            except ConnectionFailed as exc:
+                on_error(exc)
+            else:
+                if report.events or report.pages or report.recovered:
+                    on_sync(report)
             deadline = time.monotonic() + interval
             while not stop() and time.monotonic() < deadline:
                 time.sleep(min(0.1, interval))
