@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(FOUNDRY_BINS):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint slither artifacts lock clean
+.PHONY: help setup demo test lint slither artifacts lock clean postgres bench-index
 
 help:
 	@echo "make demo       the main job: one Hong Kong -> Shanghai shipment end to end on an embedded Anvil"
@@ -22,6 +22,8 @@ help:
 	@echo "make artifacts  regenerate src/ebl_client/artifacts from contracts/"
 	@echo "make lint       ruff + mypy --strict on src/"
 	@echo "make slither    static analysis of contracts/ (fails on any unjustified medium or high finding)"
+	@echo "make postgres   install PostgreSQL from Debian (root): the index tests start a throwaway server"
+	@echo "make bench-index  index 10,000 bill lifecycles on SQLite and PostgreSQL (BENCH_ARGS=--bills N)"
 
 $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +71,16 @@ lint: setup
 
 slither: setup .venv-slither/.installed
 	bash tools/slither/run.sh
+
+# The index tests (tests/index) run every indexer test on SQLite and on a throwaway PostgreSQL server built
+# from Debian's binaries (ebl_client.index.pgserver; $$EBL_PG_BIN to use others). Nothing is skipped.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL: $$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "install PostgreSQL: sudo apt-get install -y postgresql (or set EBL_PG_BIN)" >&2; exit 1; fi
+
+bench-index: setup
+	$(BIN)/python bench/index.py $(BENCH_ARGS)
 
 lock:
 	rm -rf /tmp/ebl-lock-venv && $(PYTHON) -m venv /tmp/ebl-lock-venv

@@ -7,11 +7,13 @@ command that sends a transaction), `output` the JSON and table printing.
 
 from __future__ import annotations
 
-from . import bill, credit, demo, deploy, finance, keys, node, participants
+from . import audit, bill, credit, demo, deploy, finance, inbox, index, keys, node, participants, views
 from .app import cli, main
 
 for _command in (node.node, deploy.deploy, participants.participants, bill.bill, credit.credit, finance.finance,
-                 keys.keys_group, demo.demo):
+                 keys.keys_group, demo.demo, index.index, inbox.inbox, audit.audit):
     cli.add_command(_command)
+bill.bill.add_command(views.bill_list)
+finance.finance.add_command(views.finance_book)
 
 __all__ = ["cli", "main"]
