@@ -66,7 +66,7 @@ def test_comparison_pairs_old_and_new_figures():
                     ("BillOfLadingRegistry.pledge(+request)", 200, 260, 60), ("A.gone", 7, None, None)]
     console = Console(width=160, record=True)
     bench_gas.print_comparison(old, new, console, before="old.json")
-    text = console.export_text()
+    text = " ".join(console.export_text().split())  # the notes wrap at the console's width
     assert "optimizer 10,000 runs" in text and "+10" in text and "+10.0%" in text and "(gone)" in text
     assert "separate transferOwners" in text
 

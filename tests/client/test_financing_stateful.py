@@ -184,14 +184,13 @@ class EscrowMachine(RuleBasedStateMachine):
     @rule(n=st.integers(0, 5), bank=mostly("bank_a", ["bank_b"]), cut=st.integers(1, 10**6))
     def accept_after_a_re_offer(self, n: int, bank: str, cut: int) -> None:
         """The bank offers, the exporter reads the offer, the bank re-offers less in front of the exporter's
-        accept: the accept of the terms read is refused (OfferChanged)."""
-        fin, fid = self.world["fin"], self.some_financing(n)
-        try:
-            f = fin.get(fid)
-        except errors.FinancingNotFound:
+        accept: the accept of the terms read is refused (OfferChanged). On one of the requested financings."""
+        fin = self.world["fin"]
+        requested = [f for f in fin.list() if f.state is FinancingState.REQUESTED]
+        if not requested:
             return
-        if f.state is not FinancingState.REQUESTED:
-            return
+        f = requested[n % len(requested)]
+        fid = f.financing_id
         offered = self.attempt("offer", fin.offer, fid, f.principal, 10**6, self.now() + 30 * DAY,
                                sender=self.signer(bank), expected=None)
         seen = offered.value
