@@ -27,6 +27,7 @@ def test_targets_are_the_security_issues_budgets():
     assert t["BillOfLadingRegistry.issue"] == 160_000 and t["lifecycle.total"] == 500_000
     assert t["CreditHashRegistry.anchor"] == 60_000 and t["CreditHashRegistry.anchorBatch.perRoot"] == 25_000
     assert t["BillOfLadingRegistry.transferHolder"] == 75_000
+    assert t["BillOfLadingRegistry.pledge(+request)"] == 325_000
     assert t["BillOfLadingRegistry.surrenderForDelivery"] == 70_000
     assert "optimizer 10,000 runs" in bench_gas.TITLE
 
@@ -59,16 +60,18 @@ def test_the_recorded_figures_are_named_like_a_run():
 
 
 def test_comparison_pairs_old_and_new_figures():
-    old = {"A.f": 100, "A.gone": 7, "FinancingEscrow.request": 200}
-    new = {"A.f": 110, "A.new": 5, "BillOfLadingRegistry.pledge(+request)": 260}
+    old = {"A.f": 100, "A.gone": 7, "FinancingEscrow.request": 200, "BillOfLadingRegistry.transferOwners": 50}
+    new = {"A.f": 110, "A.new": 5, "BillOfLadingRegistry.pledge(+request)": 260,
+           "BillOfLadingRegistry.transferOwners": 55}
     rows = bench_gas.comparison(old, new)
     assert rows == [("A.f", 100, 110, 10), ("A.new", None, 5, None),
-                    ("BillOfLadingRegistry.pledge(+request)", 200, 260, 60), ("A.gone", 7, None, None)]
+                    ("BillOfLadingRegistry.pledge(+request)", 250, 260, 10),  # the two transactions it replaced
+                    ("BillOfLadingRegistry.transferOwners", 50, 55, 5), ("A.gone", 7, None, None)]
     console = Console(width=160, record=True)
     bench_gas.print_comparison(old, new, console, before="old.json")
     text = " ".join(console.export_text().split())  # the notes wrap at the console's width
     assert "optimizer 10,000 runs" in text and "+10" in text and "+10.0%" in text and "(gone)" in text
-    assert "separate transferOwners" in text
+    assert "FinancingEscrow.request 200 + BillOfLadingRegistry.transferOwners 50" in text
 
 
 def test_compare_and_json_are_exclusive(tmp_path):
