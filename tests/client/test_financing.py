@@ -356,6 +356,21 @@ def test_default_and_claim(world):
         fin.withdraw(w["coin"], sender=p["bank_a"])
 
 
+def test_a_capped_repayment_leaves_no_allowance_behind(world):
+    """`repay` approves the escrow before repaying; the escrow takes at most what is outstanding, so the
+    client must approve at most that: an over-large amount must not leave a standing allowance to the escrow
+    (nor may an exact one)."""
+    w, p, fin = world, world["p"], world["fin"]
+    f = request(w)
+    offer_and_accept(w, f.financing_id)
+    fin.fund(f.financing_id, sender=p["bank_a"])
+    outstanding = fin.get(f.financing_id).outstanding
+    before = balance(w, p["importer"].address)
+    repaid = fin.repay(f.financing_id, 100 * outstanding, sender=p["importer"]).value
+    assert repaid.state is FinancingState.REPAID and before - balance(w, p["importer"].address) == outstanding
+    assert int(w["chain"].call(w["stable"], "allowance", p["importer"].address, fin.address)) == 0
+
+
 def test_a_refused_release_waits_for_redelivery(world):
     """Full repayment while the importer is suspended: the financing is repaid all the same, the bill waits in
     the escrow, and anyone may redeliver it once the importer can receive again."""
