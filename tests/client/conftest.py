@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from ebl_client import deployment, keys, samples
 from ebl_client.chain import Chain
-from ebl_client.cli import cli
 from ebl_client.hashing import identifier_hash
 from ebl_client.models import Role
 from ebl_client.node import AnvilNode, dev_keys
@@ -109,6 +108,9 @@ def onboard_credit_parties(onboard, signers):
 @pytest.fixture
 def run(anvil, admin, tmp_path, snapshot):
     """run(*args, key=admin_key, **env) -> click Result, against the session Anvil and a tmp manifest dir."""
+    # imported here, not at the top: the library tests must not depend on the CLI importing cleanly
+    from ebl_client.cli import cli
+
     runner = CliRunner(mix_stderr=False)
     # COLUMNS unset: tables are as wide as their values (not a terminal), whatever the shell running the tests
     base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),

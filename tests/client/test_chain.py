@@ -6,7 +6,7 @@ import pytest
 from eth_abi import encode
 
 from ebl_client import artifacts, errors
-from ebl_client.chain import Chain, RevertDecoder, to_address
+from ebl_client.chain import Chain, RevertDecoder, to_address, transaction_of
 from ebl_client.models import Role
 from ebl_client.networks import BESU, profile
 from ebl_client.node import BESU_LIKE, AnvilNode, free_port
@@ -64,11 +64,27 @@ def test_decoder_handles_unknown_panic_and_string_reverts():
     assert str(text) == "reverted: nope"
 
 
+def test_struct_results_decode_by_field_name_and_writes_return_their_transaction(chain, suite, admin, signers,
+                                                                                snapshot):
+    registry = Participants.of(chain, suite)
+    participant, tx = registry.onboard(signers[1].address, Role.TRADER, "HK", sample_hash(1), sender=admin)
+    raw = chain.call(registry.contract, "participant", signers[1].address)
+    assert raw.roles == int(Role.TRADER) and raw.jurisdiction == b"HK" and raw.identifierHash == sample_hash(1)
+    receipt = chain.w3.eth.get_transaction_receipt(tx.hash)
+    assert transaction_of(receipt) == tx and tx.sender == admin.address and tx.gas_used == receipt["gasUsed"]
+    with chain.journal() as receipts:
+        registry.suspend(signers[1].address, sender=admin)
+        with pytest.raises(errors.AlreadySuspended):  # refused at estimation: nothing mined, nothing journaled
+            registry.suspend(signers[1].address, sender=admin)
+    assert len(receipts) == 1 and participant.active
+
+
 def test_many_transactions_in_a_row_from_one_key(chain, suite, admin, signers, snapshot):
     registry = Participants.of(chain, suite)
     start = chain.w3.eth.get_transaction_count(admin.address)
     threads = [
-        threading.Thread(target=registry.onboard, args=(admin, signers[i].address, Role.TRADER, "HK", sample_hash(i)))
+        threading.Thread(target=registry.onboard, args=(signers[i].address, Role.TRADER, "HK", sample_hash(i)),
+                         kwargs={"sender": admin})
         for i in range(1, 9)
     ]
     for t in threads:
@@ -82,10 +98,10 @@ def test_many_transactions_in_a_row_from_one_key(chain, suite, admin, signers, s
 def test_nonce_recovers_after_the_chain_rolls_back(chain, suite, admin, signers, snapshot):
     registry = Participants.of(chain, suite)
     inner = chain.w3.provider.make_request("evm_snapshot", [])["result"]
-    registry.onboard(admin, signers[1].address, Role.TRADER, "HK", sample_hash(1))
+    registry.onboard(signers[1].address, Role.TRADER, "HK", sample_hash(1), sender=admin)
     assert chain.w3.provider.make_request("evm_revert", [inner])["result"] is True
     # our last transaction is gone: the client must not leave a nonce gap
-    assert registry.onboard(admin, signers[1].address, Role.TRADER, "HK", sample_hash(1)).active
+    assert registry.onboard(signers[1].address, Role.TRADER, "HK", sample_hash(1), sender=admin).value.active
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +116,9 @@ def test_besu_profile_legacy_zero_price_interval_mining(besu_like, admin, signer
     chain = Chain.connect(besu_like.url, BESU, expected_chain_id=1337)
     suite = deployment.deploy_suite(chain, admin, tmp_path)
     registry = Participants.of(chain, suite)
-    registry.onboard(admin, signers[1].address, Role.TRADER, "HK", sample_hash(1))
-    latest = chain.w3.eth.get_block("latest", full_transactions=True)
-    tx = chain.w3.eth.get_transaction(latest["transactions"][0]["hash"])
-    assert tx["type"] == 0 and tx["gasPrice"] == 0
+    _, mined = registry.onboard(signers[1].address, Role.TRADER, "HK", sample_hash(1), sender=admin)
+    tx = chain.w3.eth.get_transaction(mined.hash)
+    assert tx["type"] == 0 and tx["gasPrice"] == 0 and tx["blockNumber"] == mined.block
 
 
 def test_a_race_lost_after_estimation_is_still_named(besu_like, admin, signers, tmp_path):
@@ -117,7 +132,7 @@ def test_a_race_lost_after_estimation_is_still_named(besu_like, admin, signers, 
 
     def attempt():
         try:
-            outcomes.append(registry.onboard(admin, signers[2].address, Role.TRADER, "HK", sample_hash(2)))
+            outcomes.append(registry.onboard(signers[2].address, Role.TRADER, "HK", sample_hash(2), sender=admin).value)
         except errors.EblError as exc:
             outcomes.append(exc)
 

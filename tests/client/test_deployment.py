@@ -6,7 +6,13 @@ import pytest
 
 from ebl_client import deployment, errors, keys
 from ebl_client.chain import Chain
+from ebl_client.credit import CreditRecords
+from ebl_client.financing import Financings
+from ebl_client.models import Role
 from ebl_client.node import AnvilNode
+from ebl_client.participants import Participants
+
+DAY = 86_400
 
 
 def test_deploy_writes_a_manifest_that_loads_back(chain, admin, tmp_path, snapshot):
@@ -30,11 +36,44 @@ def test_a_second_deploy_is_refused_and_the_manifest_kept(chain, admin, tmp_path
 
 
 def test_admin_can_be_another_account(chain, admin, signers, tmp_path, snapshot):
-    from ebl_client.participants import Participants
-
-    result = deployment.deploy_suite(chain, admin, tmp_path, admin=signers[7].address)
+    result = deployment.deploy_suite(chain, admin, tmp_path, admin=signers[7].address, test_stablecoin=True)
     registry = Participants.of(chain, result)
     assert registry.is_admin(signers[7].address) and not registry.is_admin(admin.address)
+    # the deployer cannot onboard the escrow or allowlist the coin for another admin: both are left to it
+    assert result.pending and all(step.startswith(f"admin {signers[7].address}") for step in result.pending)
+    escrow = result.address("FinancingEscrow")
+    assert not registry.is_active(escrow, Role.ESCROW)
+    assert not Financings.of(chain, result).is_allowed_token(result.address("TestStablecoin"))
+
+
+def test_settings_reach_the_contracts(chain, admin, tmp_path, snapshot):
+    settings = deployment.Settings(grace_days=3, min_tenor_days=2, reservation_days=10, max_validity_days=100)
+    suite = deployment.deploy_suite(chain, admin, tmp_path, settings=settings)
+    fin, credit = Financings.of(chain, suite), CreditRecords.of(chain, suite)
+    assert (fin.grace_period(), fin.min_tenor(), fin.reservation_period()) == (3 * DAY, 2 * DAY, 10 * DAY)
+    assert credit.max_validity() == 100 * DAY
+    # another grace period is another immutable in the escrow's code: still the shipped code, masked
+    assert deployment.load_for(chain, tmp_path) == suite
+
+
+def test_defaults_are_the_documented_ones(chain, suite):
+    fin, credit = Financings.of(chain, suite), CreditRecords.of(chain, suite)
+    assert deployment.Settings() == deployment.Settings(grace_days=14, min_tenor_days=7, reservation_days=30,
+                                                        max_validity_days=400)
+    assert (fin.grace_period(), fin.min_tenor(), fin.reservation_period()) == (14 * DAY, 7 * DAY, 30 * DAY)
+    assert credit.max_validity() == 400 * DAY
+
+
+@pytest.mark.parametrize("settings", [{"reservation_days": 0}, {"min_tenor_days": 366}, {"reservation_days": 366},
+                                      {"max_validity_days": 11 * 366}])
+def test_settings_out_of_range_are_refused_and_the_manifest_kept(chain, admin, tmp_path, snapshot, settings):
+    """Refused by the contract's constructor (InvalidSetting, InvalidMaxValidity) or, where the client checks
+    the bounds first, as InvalidInput: either way no suite is deployed and the previous manifest stays."""
+    deployment.deploy_suite(chain, admin, tmp_path)
+    before = deployment.manifest_path(tmp_path, 31337).read_bytes()
+    with pytest.raises((errors.InvalidSetting, errors.InvalidMaxValidity, errors.InvalidInput)):
+        deployment.deploy_suite(chain, admin, tmp_path, redeploy=True, settings=deployment.Settings(**settings))
+    assert deployment.manifest_path(tmp_path, 31337).read_bytes() == before
 
 
 def test_missing_manifest(chain, tmp_path):

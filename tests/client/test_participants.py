@@ -31,12 +31,15 @@ def test_list_suspend_reinstate_and_roles(onboard, registry, admin, signers):
     onboard(2, Role.CARRIER)
     assert [p.address for p in people(registry)] == [signers[1].address, signers[2].address]
     assert registry.list()[0].roles == Role.ESCROW  # the suite's escrow, onboarded at deployment
-    suspended = registry.suspend(admin, signers[1].address, "KYC refresh overdue")
+    suspended, tx = registry.suspend(signers[1].address, "KYC refresh overdue", sender=admin)
     assert suspended.status is ParticipantStatus.SUSPENDED
+    assert tx.sender == admin.address and tx.gas_used > 0 and tx.hash.startswith("0x") and len(tx.hash) == 66
+    assert tx.block == registry.chain.w3.eth.block_number
     assert not registry.is_active(signers[1].address, Role.TRADER)
-    assert registry.reinstate(admin, signers[1].address).active
-    updated = registry.update_roles(admin, signers[2].address, Role.CARRIER | Role.TRADER)
+    assert registry.reinstate(signers[1].address, sender=admin).value.active
+    updated = registry.update_roles(signers[2].address, Role.CARRIER | Role.TRADER, sender=admin).value
     assert updated.roles == Role.CARRIER | Role.TRADER
+    assert registry.get(signers[2].address) == updated
 
 
 def test_onboarding_twice_raises_already_onboarded_with_the_account(onboard, signers):
@@ -49,7 +52,7 @@ def test_onboarding_twice_raises_already_onboarded_with_the_account(onboard, sig
 
 def test_a_non_admin_is_refused_by_name(registry, signers):
     with pytest.raises(errors.AccessControlUnauthorizedAccount) as caught:
-        registry.onboard(signers[5], signers[6].address, Role.TRADER, "HK", sample_hash(6))
+        registry.onboard(signers[6].address, Role.TRADER, "HK", sample_hash(6), sender=signers[5])
     assert caught.value.account == signers[5].address
     assert caught.value.neededRole == "0x" + "00" * 32
     assert people(registry) == []
@@ -62,9 +65,27 @@ def test_contract_refusals_arrive_as_named_exceptions(onboard, registry, admin, 
         onboard(3, Role.VERIFIER, institution=signers[4].address)
     onboard(1)
     with pytest.raises(errors.NotSuspended):
-        registry.reinstate(admin, signers[1].address)
+        registry.reinstate(signers[1].address, sender=admin)
     with pytest.raises(errors.NotOnboarded):
-        registry.suspend(admin, signers[7].address)
+        registry.suspend(signers[7].address, sender=admin)
+    registry.suspend(signers[1].address, sender=admin)
+    with pytest.raises(errors.AlreadySuspended) as caught:
+        registry.suspend(signers[1].address, sender=admin)
+    assert caught.value.account == signers[1].address
+
+
+def test_only_the_admin_suspends_reinstates_and_re_roles(onboard, registry, admin, signers):
+    onboard(1)
+    outsider = signers[1]  # an onboarded trader, not the admin
+    for action in (lambda: registry.suspend(signers[1].address, sender=outsider),
+                   lambda: registry.update_roles(signers[1].address, Role.CARRIER, sender=outsider)):
+        with pytest.raises(errors.AccessControlUnauthorizedAccount) as caught:
+            action()
+        assert caught.value.account == outsider.address
+    registry.suspend(signers[1].address, sender=admin)
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        registry.reinstate(signers[1].address, sender=outsider)
+    assert not registry.get(signers[1].address).active
 
 
 def test_refused_action_sends_nothing(onboard, chain, admin):
@@ -77,10 +98,10 @@ def test_refused_action_sends_nothing(onboard, chain, admin):
     assert chain.w3.eth.block_number == block
 
 
-def test_get_of_an_unknown_account_is_not_onboarded(registry, signers):
-    with pytest.raises(errors.NotOnboarded) as caught:
+def test_get_of_an_unknown_account_is_participant_not_found(registry, signers):
+    with pytest.raises(errors.ParticipantNotFound, match=signers[9].address) as caught:
         registry.get(signers[9].address)
-    assert caught.value.account == signers[9].address
+    assert isinstance(caught.value, errors.NotFound) and isinstance(caught.value, LookupError)
 
 
 @pytest.mark.parametrize("code", ["H", "HKG", "H1", "", "香港"])
@@ -100,4 +121,4 @@ def test_roles_parse():
 @pytest.mark.parametrize("bad", [b"\0" * 32, b"\1" * 31, "0x1234"])
 def test_identifier_hash_must_be_32_nonzero_bytes(registry, admin, signers, bad):
     with pytest.raises(errors.InvalidInput):
-        registry.onboard(admin, signers[1].address, Role.TRADER, "HK", bad)
+        registry.onboard(signers[1].address, Role.TRADER, "HK", bad, sender=admin)
