@@ -196,14 +196,19 @@ class Bills(ContractFacade):
         return self._act(sender, functions[purpose], token_id, remark=remark)
 
     def pledge(self, token_id: int | str, escrow: str, data: bytes, *, sender: LocalAccount,
-               remark: str = "") -> tuple[TxReceipt, Result[Bill]]:
+               remark: str = "") -> Result[Bill]:
         """Pledge the bill into an escrow, which accepts it (with `data`, e.g. a financing request) in the same
         transaction or refuses it, undoing the pledge. Caller: the holder holding title of a to-order bill.
-        Returns the receipt too, for the escrow's events (`Financings.request` wraps this)."""
-        token = parse_token_id(token_id)
-        receipt = self._send(sender, "pledge", token, to_address(escrow, what="escrow"), bytes(data),
-                             text_hash(remark))
-        return receipt, self._result(self.get(token), receipt)
+        (`Financings.request` builds the financing escrow's `data` and pledges for you.)"""
+        receipt = self.send_pledge(token_id, escrow, data, sender=sender, remark=remark)
+        return self._result(self.get(token_id), receipt)
+
+    def send_pledge(self, token_id: int | str, escrow: str, data: bytes, *, sender: LocalAccount,
+                    remark: str = "") -> TxReceipt:
+        """`pledge`, returning the receipt: for an escrow's facade, which reads its own events from it."""
+        receipt = self._send(sender, "pledge", parse_token_id(token_id), to_address(escrow, what="escrow"),
+                             bytes(data), text_hash(remark))
+        return receipt
 
     # --- admin -------------------------------------------------------------------------------------------
 

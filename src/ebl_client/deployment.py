@@ -125,6 +125,9 @@ def verify(chain: Chain, deployment: Deployment, source: Path | str = "the manif
     must run the artifact's runtime code byte for byte (the constructor's immutables masked), and the title
     registry, credit registry and escrow must name the deployment's own contracts."""
     for name, deployed in deployment.contracts.items():
+        if name not in artifacts.names():
+            raise DeploymentError(f"{source} names {name!r}, no contract of this suite: it may have been tampered "
+                                  "with; nothing was sent")
         code = bytearray(chain.w3.eth.get_code(to_address(deployed.address)))
         if not code:
             raise DeploymentError(

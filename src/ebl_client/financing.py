@@ -159,7 +159,7 @@ class Financings(ContractFacade):
         data = abi_encode(REQUEST_TYPES, [(to_address(importer, what="importer"),
                                            to_address(settlement_token, what="token"), _amount(amount),
                                            _timestamp(maturity, "maturity"), _fingerprint(invoice_fingerprint))])
-        receipt, _ = self.bills.pledge(token_id, self.address, data, sender=sender, remark="pledged for financing")
+        receipt = self.bills.send_pledge(token_id, self.address, data, sender=sender, remark="pledged for financing")
         return self._result(self.get(self._financing_id(receipt, "Requested")), receipt)
 
     def accept(self, financing_id: int, financier: str, *, terms: Offer,
@@ -167,9 +167,12 @@ class Financings(ContractFacade):
         """Accept `financier`'s offer exactly as `terms` (what the exporter saw): an offer revised or
         withdrawn since reverts (OfferChanged, OfferNotFound). Caller: the exporter."""
         financier = to_address(financier, what="financier")
+        if terms.financing_id != financing_id or to_address(terms.financier) != financier:
+            raise InvalidInput(f"the terms given are {terms.financier}'s offer on financing {terms.financing_id}, "
+                               f"not {financier}'s on financing {financing_id}; nothing sent")
         receipt = self._send(sender, "accept", _id(financing_id), financier,
-                             (_amount(terms.principal), _uint96(terms.fee, "fee"),
-                              _timestamp(terms.maturity, "maturity")))
+                             (_uint96(terms.principal, "principal"), _uint96(terms.fee, "fee"),
+                              _uint40(terms.maturity, "maturity")))
         return self._result(self.get(financing_id), receipt)
 
     def cancel(self, financing_id: int, *, sender: LocalAccount) -> Result[Financing]:
@@ -219,8 +222,9 @@ class Financings(ContractFacade):
         """Approve and repay (capped at what is outstanding); the full repayment releases the bill to the
         importer. Caller: anyone, usually the importer."""
         f = self.get(financing_id)
-        self._check_before_approval(sender, "repay", f, min(_amount(amount), f.outstanding), amount)
-        self._approve(sender, f.token, _amount(amount))
+        taken = min(_amount(amount), f.outstanding)  # what the escrow will take: no allowance is left behind
+        self._check_before_approval(sender, "repay", f, taken, amount)
+        self._approve(sender, f.token, taken)
         receipt = self._send(sender, "repay", _id(financing_id), _amount(amount))
         return self._result(self.get(financing_id), receipt)
 

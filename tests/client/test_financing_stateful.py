@@ -53,13 +53,17 @@ class Held:
     status: FingerprintStatus
     financing_id: int
     reserved_until: int = 0
+    exporter: str = ""
 
 
 class Reservations:
-    """The escrow's double-financing rules for invoice fingerprints, as the exporter's lawyer reads them."""
+    """The escrow's double-financing rules for invoice fingerprints, as the exporter's lawyer reads them: one
+    reservation (or financing) per invoice at a time, and per exporter and invoice runs of reservations that
+    last one period from the first, each followed by a period of waiting (an admin release starts it)."""
 
     def __init__(self) -> None:
         self.held: dict[bytes, Held] = {}
+        self.deadlines: dict[tuple[bytes, str], int] = {}
 
     def effective(self, fp: bytes, now: int) -> FingerprintStatus:
         h = self.held.get(fp)
@@ -67,11 +71,16 @@ class Reservations:
             return FingerprintStatus.NONE  # never reserved, released, or lapsed
         return h.status
 
-    def request_refusal(self, fp: bytes, now: int) -> str | None:
+    def request_refusal(self, fp: bytes, exporter: str, now: int) -> str | None:
         status = self.effective(fp, now)
         if status is FingerprintStatus.FINANCED:
             return "DuplicateFinancing"
-        return "InvoiceReserved" if status is FingerprintStatus.RESERVED else None
+        if status is FingerprintStatus.RESERVED:
+            return "InvoiceReserved"
+        deadline = self.deadlines.get((fp, exporter), 0)
+        if deadline and deadline <= now < deadline + RESERVATION:
+            return "ReservationExhausted"
+        return None
 
     def holds(self, fp: bytes, financing_id: int, now: int) -> bool:
         h = self.held.get(fp)
@@ -84,8 +93,12 @@ class Reservations:
             return "DuplicateFinancing"
         return None if h is not None else "NotReserved"  # a lapsed reservation may still be released
 
-    def reserve(self, fp: bytes, financing_id: int, until: int) -> None:
-        self.held[fp] = Held(FingerprintStatus.RESERVED, financing_id, until)
+    def reserve(self, fp: bytes, financing_id: int, exporter: str, at: int) -> None:
+        """A request mined at time `at`: it continues the exporter's run, or starts one."""
+        deadline = self.deadlines.get((fp, exporter), 0)
+        if at >= deadline:
+            deadline = self.deadlines[fp, exporter] = at + RESERVATION
+        self.held[fp] = Held(FingerprintStatus.RESERVED, financing_id, deadline, exporter)
 
     def finance(self, fp: bytes, financing_id: int) -> None:
         self.held[fp] = Held(FingerprintStatus.FINANCED, financing_id)
@@ -94,7 +107,9 @@ class Reservations:
         if self.holds(fp, financing_id, now):
             del self.held[fp]
 
-    def release(self, fp: bytes) -> None:
+    def release(self, fp: bytes, at: int) -> None:
+        """The admin's release at time `at`: the released exporter's wait starts at once."""
+        self.deadlines[fp, self.held[fp].exporter] = at
         del self.held[fp]
 
 
@@ -155,12 +170,13 @@ class EscrowMachine(RuleBasedStateMachine):
         """The exporter pledges a bill and asks for financing of an invoice, in one transaction."""
         w, fp, token = self.world, INVOICES[invoice], self.world["bills_ids"][bill]
         holds_bill = w["chain"].call(w["bills"].contract, "bill", token).holder == self.signer("exporter").address
-        expected = self.model.request_refusal(fp, self.now()) if holds_bill else "NotHolder"
+        exporter = self.signer("exporter").address
+        expected = self.model.request_refusal(fp, exporter, self.now()) if holds_bill else "NotHolder"
         result = self.attempt("request", w["fin"].request, token, self.signer("importer").address, amount,
                               w["coin"], self.now() + 30 * DAY, fp, sender=self.signer("exporter"), expected=expected)
         if result is not None:
             f, tx = result
-            self.model.reserve(fp, f.financing_id, w["chain"].block_time(tx.block) + RESERVATION)
+            self.model.reserve(fp, f.financing_id, exporter, w["chain"].block_time(tx.block))
 
     @rule(n=st.integers(0, 5), bank=mostly("bank_a", ["bank_b"]), principal=AMOUNT, fee=st.integers(0, 10**8))
     def offer(self, n: int, bank: str, principal: int, fee: int) -> None:
@@ -254,9 +270,10 @@ class EscrowMachine(RuleBasedStateMachine):
         fp = (reserved[0] if reserved else INVOICES[0]) if invoice == "reserved" else INVOICES[int(invoice)]
         expected = self.model.release_refusal(fp) if who == "admin" else "AccessControlUnauthorizedAccount"
         signer = w["admin"] if who == "admin" else self.signer(who)
-        if self.attempt("release", w["fin"].release_reservation, fp, "dispute", sender=signer,
-                        expected=expected) is not None:
-            self.model.release(fp)
+        result = self.attempt("release", w["fin"].release_reservation, fp, "dispute", sender=signer,
+                              expected=expected)
+        if result is not None:
+            self.model.release(fp, w["chain"].block_time(result.tx.block))
 
     @rule(n=st.integers(0, 5))
     def progress(self, n: int) -> None:
