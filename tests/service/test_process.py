@@ -1,17 +1,24 @@
 """`ebl serve` as a process and a command: a callback still owed when the service dies is delivered after it
 starts again; SIGTERM stops it cleanly; API keys made, listed and revoked with the command take effect on the
-running service at once."""
+running service at once; one service per database; the service in a thread of another program."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from ebl_client.cli import cli
+from ebl_client.service import auth, store
+from ebl_client.service import config as configs
+from ebl_client.service.runner import ServiceThread
+from ebl_client.service.store import ServiceDatabaseError
 
 from .test_issuance import bill_of
 from .world import World, document
@@ -69,3 +76,20 @@ def test_api_keys_from_the_command(platform: World, api) -> None:  # type: ignor
                                       made["keyId"]])
     assert result.exit_code == 0 and "revoked" in result.output
     assert httpx.get(f"{platform.service.url}/v1/me", headers=headers).status_code == 401
+
+
+def test_one_service_per_database_and_the_service_in_a_thread(platform: World, tmp_path: Path) -> None:
+    settings = configs.load(platform.service.config, env={})
+    with pytest.raises(ServiceDatabaseError, match="another ebl serve"):
+        ServiceThread(settings.with_overrides(port=0)).start()
+    database = f"sqlite:///{tmp_path / 'reader.sqlite'}"
+    reader = dataclasses.replace(settings, port=0, database=database, index_url=f"sqlite:///{tmp_path / 'i.sqlite'}",
+                                 participants=())  # signs for nobody: reads only
+    engine = store.open_database(database)
+    _, key = auth.add_key(engine, platform.address("regulator"))
+    engine.dispose()
+    with ServiceThread(reader) as service:
+        assert service.url != platform.service.url
+        me = httpx.get(f"{service.url}/v1/me", headers={"Authorization": f"Bearer {key}"}).json()
+        assert me["regulator"] is True and me["signsHere"] is False
+        assert httpx.get(f"{service.url}/v1/bills", headers={"Authorization": f"Bearer {key}"}).json()

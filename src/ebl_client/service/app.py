@@ -226,6 +226,7 @@ def create_app(platform: Platform, *, run_workers: bool = True) -> FastAPI:
         finally:
             if run_workers:
                 await run_in_threadpool(workers.stop)
+            platform.close()
 
     app = FastAPI(title="eBL platform (DCSA eBL 3.0 and back office)", version=__version__, lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None,

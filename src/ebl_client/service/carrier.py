@@ -175,12 +175,13 @@ class CallbackEndpoint:
                  tb: TracebackType | None) -> None:
         self.stop()
 
-    def wait_for(self, match: Callable[[Received], bool], timeout: float = 60.0) -> Received:
-        """The first received call `match` accepts, waiting for it up to `timeout` seconds (TimeoutError)."""
+    def wait_for(self, match: Callable[[Received], bool], timeout: float = 60.0, *, after: int = 0) -> Received:
+        """The first received call `match` accepts (among those after the first `after`), waiting for it up to
+        `timeout` seconds (TimeoutError)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                for item in self.received:
+                for item in self.received[after:]:
                     if match(item):
                         return item
                 left = deadline - time.monotonic()
@@ -188,17 +189,17 @@ class CallbackEndpoint:
                     raise TimeoutError(f"no matching callback within {timeout:g} s ({len(self.received)} received)")
                 self._changed.wait(left)
 
-    def issuance_response(self, reference: str, timeout: float = 60.0) -> dict[str, Any]:
-        """The platform's IssuanceResponse for `reference`."""
-        found = self.wait_for(lambda r: r.path == ISSUANCE_RESPONSES
-                              and r.json().get("transportDocumentReference") == reference, timeout)
-        answer: dict[str, Any] = found.json()
-        return answer
+    def issuance_response(self, reference: str, timeout: float = 60.0, *, after: int = 0) -> dict[str, Any]:
+        """The platform's IssuanceResponse for `reference` (the first after the first `after` calls received)."""
+        return self._about(ISSUANCE_RESPONSES, reference, timeout, after)
 
     def surrender_request(self, reference: str, timeout: float = 60.0, *, after: int = 0) -> dict[str, Any]:
-        """The platform's next SurrenderRequestDetails for transport document `reference` (the first one after
-        the `after` first received calls)."""
-        found = self.wait_for(lambda r: r.path == SURRENDER_REQUESTS and self.received.index(r) >= after
-                              and r.json().get("transportDocumentReference") == reference, timeout)
-        request: dict[str, Any] = found.json()
-        return request
+        """The platform's SurrenderRequestDetails for transport document `reference` (the first after the first
+        `after` calls received)."""
+        return self._about(SURRENDER_REQUESTS, reference, timeout, after)
+
+    def _about(self, path: str, reference: str, timeout: float, after: int) -> dict[str, Any]:
+        found = self.wait_for(lambda r: r.path == path and r.json().get("transportDocumentReference") == reference,
+                              timeout, after=after)
+        body: dict[str, Any] = found.json()
+        return body

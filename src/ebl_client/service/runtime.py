@@ -48,6 +48,7 @@ class Platform:
         self.registry = self.deployment.address("BillOfLadingRegistry")
         self.db: Engine = store.open_database(config.database or store.default_url(self.chain_id))
         store.bind(self.db, self.chain_id, self.registry)
+        self._instance = store.InstanceLock(self.db)
         index_url = config.index_url or index_store.default_url(self.chain_id)
         self.index_writer = open_index(index_url, writer=True)
         self.indexer = Indexer(self.chain, self.deployment, self.index_writer)
@@ -60,6 +61,10 @@ class Platform:
         #: one issuance decision and one surrender bookkeeping at a time (see issuance.accept, surrender.scan)
         self.issuance_lock = threading.Lock()
         self.surrender_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Let another service work the database (the process ending does the same)."""
+        self._instance.release()
 
     @staticmethod
     def _load(account: str, keystore: Path, password: str) -> LocalAccount:

@@ -5,6 +5,8 @@ with the index), and tied to one chain and deployment.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 from ..errors import EblError
@@ -72,6 +74,46 @@ def open_database(url: str) -> Engine:
     if current != head_revision():
         upgrade(engine)
     return engine
+
+
+class InstanceLock:
+    """Held by the one `ebl serve` that works a service database: its workers assume they are alone (two would
+    both decide a request and send its callback). SQLite: an flock on `<database>.lock`; PostgreSQL: an
+    advisory lock on a connection of its own. Both go with the process, however it ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._file: int | None = None
+        self._connection: Connection | None = None
+        where = engine.url.render_as_string(hide_password=True)
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if not database or database == ":memory:":
+                return
+            self._file = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self._file)
+                self._file = None
+                raise ServiceDatabaseError(f"another ebl serve works the service database {where}") from None
+        else:
+            self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if not self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY}).scalar():
+                self._connection.close()
+                self._connection = None
+                raise ServiceDatabaseError(f"another ebl serve works the service database {where}")
+
+    def release(self) -> None:
+        if self._file is not None:
+            os.close(self._file)  # closing the descriptor drops the flock
+            self._file = None
+        if self._connection is not None:
+            self._connection.close()  # the session's advisory locks go with it
+            self._connection = None
+
+
+#: the advisory lock's key: "eblserve" as a 64-bit number
+_LOCK_KEY = int.from_bytes(b"eblserve", "big") & (2**63 - 1)
 
 
 def bind(engine: Engine, chain_id: int, registry: str) -> None:
