@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -114,9 +115,14 @@ def run(settings: configs.ServiceConfig) -> None:
     acting = ", ".join(a.account for a in settings.participants) or "nobody (read-only)"
     click.echo(f"ebl serve: chain {platform.chain_id}, platform {settings.platform}, http://{settings.host}:"
                f"{settings.port}, signing for {acting}", err=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
-                                           log_level="info", server_header=False, date_header=True,
-                                           timeout_graceful_shutdown=30))
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            # uvicorn raises the signal again once it has shut down; a stop asked for is a clean exit (0) here
+            self._captured_signals.clear()
+
+    server = Server(uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on", log_level="info",
+                                   server_header=False, date_header=True, timeout_graceful_shutdown=30))
     server.run()
     if not server.started:
         raise EblError(f"ebl serve could not listen on {settings.host}:{settings.port}")
