@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ebl_client.errors import EblError
 from ebl_client.index.pgserver import PostgresServer
 from ebl_client.node import AnvilNode
 
+from ..index.conftest import postgres_server  # noqa: F401  (the same throwaway PostgreSQL server)
 from . import dcsa_specs, world
 
 
@@ -22,19 +22,6 @@ from . import dcsa_specs, world
 def anvil() -> Iterator[AnvilNode]:
     with AnvilNode() as node:
         yield node
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server (as the index tests start one): one that cannot start fails the tests."""
-    try:
-        server = PostgresServer().start()
-    except EblError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

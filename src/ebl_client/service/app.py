@@ -32,7 +32,6 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -82,6 +81,7 @@ from .errors import (
     error_response,
     forbidden,
     not_found,
+    parsed,
     unauthenticated,
     unavailable,
 )
@@ -391,13 +391,7 @@ def create_app(platform: Platform, *, run_workers: bool = True) -> FastAPI:
         """Surrender a bill the caller holds, signed with its key on this host: for delivery, or for amendment
         (reasonCode SWTP asks for a switch to paper). The carrier gets a DCSA surrender request."""
         async def work() -> Response:
-            raw = await read_json(request, limit)
-            try:
-                body = views.SurrenderIn.model_validate(raw)
-            except ValidationError as exc:
-                raise ApiError(400, SCHEMA, "the surrender does not fit its schema",
-                               [Detail("Invalid request", f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
-                                for e in exc.errors(include_url=False)]) from None
+            body = parsed(views.SurrenderIn, await read_json(request, limit), "surrender")
             reference, tx_hash = await in_thread(desk.request, who, token, body.purpose, body.reasonCode,
                                                  body.comments, _correlation(request))
             return _json(201, views.SurrenderAccepted(surrenderRequestReference=reference,

@@ -27,8 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any, TypeVar
 
-from .dcsa import DetailedError, ErrorResponse
+from pydantic import BaseModel, ValidationError
+
+from .dcsa import DetailedError, ErrorResponse, problems
+
+M = TypeVar("M", bound=BaseModel)
 
 MALFORMED_JSON = 7001
 SCHEMA = 7002
@@ -131,6 +136,15 @@ def not_found(message: str) -> ApiError:
 
 def bad_parameter(message: str, json_path: str | None = None) -> ApiError:
     return ApiError(400, BAD_PARAMETER, message, [Detail("Invalid parameter", message, json_path)])
+
+
+def parsed(model: type[M], raw: Any, what: str) -> M:
+    """`raw` as `model`, or a 400 listing every problem with its JSONPath (`what` names the message)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        details = [Detail("Invalid request", message, path) for path, message in problems(exc)]
+        raise ApiError(400, SCHEMA, f"the {what} does not fit its schema", details) from None
 
 
 def unavailable(message: str) -> ApiError:

@@ -73,6 +73,7 @@ from .errors import (
     ApiError,
     Detail,
     forbidden,
+    parsed,
 )
 from .runtime import Platform
 
@@ -97,12 +98,7 @@ class Accepted:
 
 def parse(raw: Any) -> IssuanceRequest:
     """The request as DCSA's model, or a 400 listing every problem (schema first, then the document's)."""
-    try:
-        request = IssuanceRequest.model_validate(raw)
-    except ValidationError as exc:
-        details = [Detail("Invalid request", message, path) for path, message in problems(exc)]
-        raise ApiError(400, SCHEMA, "the issuance request does not fit DCSA's IssuanceRequest schema",
-                       details) from None
+    request = parsed(IssuanceRequest, raw, "issuance request (DCSA IssuanceRequest)")
     found = transport_document_problems(raw["document"])
     if found:
         details = [Detail("Invalid transport document", p.reason, json_path(["document", *pointer(p.path)]))

@@ -30,7 +30,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func, insert, select, update
 
 from ..errors import BillNotFound, ConnectionFailed, ContractRevert, InvalidInput, TransactionTimeout
@@ -40,8 +39,8 @@ from ..models import BillStatus, TitleAction
 from . import audit, endorsement, outbox, parties
 from . import tables as t
 from .auth import Caller
-from .dcsa import NO_PARTY, Party, SurrenderRequestAnswer, SurrenderRequestDetails, problems
-from .errors import CHAIN_REFUSED, CONFLICT, SCHEMA, ApiError, Detail, bad_parameter, forbidden, not_found
+from .dcsa import NO_PARTY, Party, SurrenderRequestAnswer, SurrenderRequestDetails
+from .errors import CHAIN_REFUSED, CONFLICT, SCHEMA, ApiError, Detail, bad_parameter, forbidden, not_found, parsed
 from .runtime import Platform
 
 log = logging.getLogger(__name__)
@@ -211,12 +210,7 @@ class SurrenderDesk:
 
     def answer(self, caller: Caller, raw: Any, correlation: str) -> Surrender:
         """Take a carrier's SURR or SREJ (ApiError when it cannot be taken) and apply it."""
-        try:
-            answer = SurrenderRequestAnswer.model_validate(raw)
-        except ValidationError as exc:
-            details = [Detail("Invalid request", message, path) for path, message in problems(exc)]
-            raise ApiError(400, SCHEMA, "the answer does not fit DCSA's SurrenderRequestAnswer schema",
-                           details) from None
+        answer = parsed(SurrenderRequestAnswer, raw, "answer (DCSA SurrenderRequestAnswer)")
         if answer.action == "SREJ" and not answer.comments:
             raise ApiError(400, SCHEMA, "a rejection (SREJ) gives its reason in comments",
                            [Detail("Missing comments", "DCSA: comments must be provided for rejections",

@@ -10,21 +10,12 @@ service may share a database with the index; a test compares the two.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Float, Index, Integer, MetaData, String, Table, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, text
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING)
+from ..index.schema import ADDRESS, HASH, NAMING, Json
+
+metadata = MetaData(naming_convention=NAMING)  # the index's names for keys and indexes
 VERSION_TABLE = "ebl_service_alembic_version"
-
-ADDRESS = 42
-HASH = 66
-Json = JSON().with_variant(JSONB(), "postgresql")
 
 #: one row: the chain and deployment the service's records belong to (a database never mixes two)
 service_state = Table(
