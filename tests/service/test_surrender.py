@@ -95,6 +95,12 @@ def test_surrender_for_amendment_accepted_then_the_amended_document_amends_the_b
     assert answer.status_code == 204, answer.text
     assert platform.client.bills.get(bill.token_id).status is BillStatus.SURRENDERED_FOR_AMENDMENT
 
+    renamed = platform.request(document(platform.reference("SAN")), platform.issue_to("exporter"))
+    renamed["transportDocumentReplacements"] = {"oldTransportDocumentReferences": [
+        {"transportDocumentReference": reference}]}  # DCSA allows it; the registry amends under the same reference
+    blocked = issue(platform, carrier_api, renamed)
+    assert (blocked["issuanceResponseCode"], blocked["errors"][0]["errorCode"]) == ("BREQ", "AMEND-REFERENCE")
+
     response = issue(platform, carrier_api, platform.request(amended, platform.issue_to("exporter")))
     assert response["issuanceResponseCode"] == "ISSU"
     old = platform.client.bills.get(bill.token_id)

@@ -317,6 +317,7 @@ class IssuanceWorker:
         found = self._already_on_chain(bills, row)
         if found is not None:
             return found
+        self._no_new_reference_for_an_amendment(bills, row["carrier"], request, info)
         directory = self.platform.directory()
         holder = self._issue_to(request.issueTo, directory)
         beneficiary = self._beneficiary(info, row["body"]["document"], directory, holder)
@@ -363,6 +364,20 @@ class IssuanceWorker:
         except InvalidInput as exc:
             raise Refused("BREQ", str(exc)) from None
         return Verdict("ISSU", token=successor_bill.token_id, tx_hash=tx.hash, block=tx.block)
+
+    @staticmethod
+    def _no_new_reference_for_an_amendment(bills: Bills, carrier: str, request: IssuanceRequest,
+                                           info: TransportDocumentInfo) -> None:
+        """DCSA lets an amended document take a new reference (`transportDocumentReplacements`); the registry
+        amends a bill under its own reference only, so a new one would leave the old bill surrendered."""
+        replaced = request.transportDocumentReplacements
+        for old in (replaced.oldTransportDocumentReferences or []) if replaced else []:
+            reference = old.transportDocumentReference
+            token = bills.token_of(carrier, reference) if reference != info.reference else None
+            if token is not None and bills.get(token).status is BillStatus.SURRENDERED_FOR_AMENDMENT:
+                raise Refused("BREQ", f"bill {reference} is surrendered for amendment: on this platform the amended "
+                                      f"document keeps its reference ({reference}), not {info.reference}",
+                              (_error("an amendment keeps its transport document reference", "AMEND-REFERENCE"),))
 
     def _already_on_chain(self, bills: Bills, row: dict[str, Any]) -> Verdict | None:
         """ISSU for a live bill of this reference with this very document (sent before a crash), else None."""
