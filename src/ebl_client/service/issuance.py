@@ -203,25 +203,26 @@ def _check_reference(platform: Platform, carrier: str, info: TransportDocumentIn
                                    "The same issuance request was received before. The platform informs the carrier "
                                    "through its issuance responses and surrender requests when it needs to act.",
                                    "$.document.transportDocumentReference", reference)])
-        if any(p["status"] == "accepted" for p in prior):
-            raise ApiError(409, CONFLICT, f"an issuance request for {reference} is being processed: the carrier "
-                                          "hears of it by issuance response", _reference_taken(reference))
-        bills = platform.client.bills
-        token = bills.token_of(carrier, reference)
-        if token is None:
-            return "issue", None
-        bill = bills.get(token)
-        if bill.status is BillStatus.SURRENDERED_FOR_AMENDMENT:
+    if any(p["status"] == "accepted" for p in prior):
+        raise ApiError(409, CONFLICT, f"an issuance request for {reference} is being processed: the carrier "
+                                      "hears of it by issuance response", _reference_taken(reference))
+    bills = platform.client.bills  # the database is not held while the node answers
+    token = bills.token_of(carrier, reference)
+    if token is None:
+        return "issue", None
+    bill = bills.get(token)
+    if bill.status is BillStatus.SURRENDERED_FOR_AMENDMENT:
+        with platform.db.connect() as conn:
             awaiting = conn.execute(select(t.surrenders.c.reference).where(
                 t.surrenders.c.token_id == token_key(token), t.surrenders.c.status == "applied",
                 t.surrenders.c.outcome == "awaiting amendment")).first()
-            if awaiting is None:
-                raise ApiError(409, CONFLICT, f"bill {hex(token)} ({reference}) is surrendered for amendment: accept "
-                                              "the surrender (SURR) before sending the amended document",
-                               _reference_taken(reference))
-            return "amend", token_key(token)
-        raise ApiError(409, CONFLICT, f"{reference} is already issued: bill {hex(token)} is "
-                                      f"{bill.status.name.lower().replace('_', ' ')}", _reference_taken(reference))
+        if awaiting is None:
+            raise ApiError(409, CONFLICT, f"bill {hex(token)} ({reference}) is surrendered for amendment: accept "
+                                          "the surrender (SURR) before sending the amended document",
+                           _reference_taken(reference))
+        return "amend", token_key(token)
+    raise ApiError(409, CONFLICT, f"{reference} is already issued: bill {hex(token)} is "
+                                  f"{bill.status.name.lower().replace('_', ' ')}", _reference_taken(reference))
 
 
 def _reference_taken(reference: str) -> list[Detail]:
