@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from ebl_client import Client, deployment, directory, keys, samples
 from ebl_client.hashing import identifier_hash
 from ebl_client.models import Role
-from ebl_client.node import dev_keys, free_port
+from ebl_client.node import _exit_with_parent, dev_keys, free_port
 from ebl_client.service import auth, carrier, manifest, store
 
 PLATFORM = "GBAE"
@@ -97,12 +97,14 @@ class Service:
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from ebl_client.cli import main; main()", "serve", "--config", str(self.config)],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=self.config.parent)
+            env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=self.config.parent,
+            preexec_fn=_exit_with_parent())  # SIGTERM when the test session dies, as the Anvil it uses
         out.close()
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"ebl serve exited with {self.process.returncode}:\n{self.tail()}")
+                code, self.process = self.process.returncode, None
+                raise RuntimeError(f"ebl serve exited with {code}:\n{self.tail()}")
             try:
                 if httpx.get(f"{self.url}/v1/me", headers={"Authorization": f"Bearer {self.probe_key}"},
                              timeout=5).status_code == 200:
@@ -110,6 +112,7 @@ class Service:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                self.stop(signal.SIGKILL)  # never left running behind a failed start
                 raise RuntimeError(f"ebl serve did not answer within {timeout:g} s:\n{self.tail()}")
             time.sleep(0.2)
 
@@ -212,5 +215,9 @@ def build(rpc_url: str, workdir: Path) -> World:
     api_keys = {handle: auth.add_key(engine, signers[handle].address, f"test {handle}")[1]
                 for handle in ("carrier", "exporter", "importer", "endorsee", "bank", "regulator", "other_carrier")}
     engine.dispose()
-    service = Service(config, env, port, workdir / "serve.log", api_keys["regulator"]).start()
+    try:
+        service = Service(config, env, port, workdir / "serve.log", api_keys["regulator"]).start()
+    except BaseException:
+        endpoint.stop()
+        raise
     return World(client, signers, admin, carrier_key, endpoint, service, api_keys, database, directory_file, workdir)
