@@ -8,6 +8,7 @@ command that sends a transaction), `output` the JSON and table printing.
 from __future__ import annotations
 
 from . import audit, bill, credit, demo, deploy, finance, inbox, index, keys, node, participants, views
+from . import serve as _serve  # noqa: F401  (registers `ebl serve`)
 from .app import cli, main
 
 for _command in (node.node, deploy.deploy, participants.participants, bill.bill, credit.credit, finance.finance,
