@@ -61,11 +61,6 @@ def salt_of(index: int) -> bytes:
 def document(reference: str, **changes: Any) -> dict[str, Any]:
     """The sample transport document (to order, no endorsee: blank) under another reference."""
     doc: dict[str, Any] = copy.deepcopy(json.loads(samples.TRANSPORT_DOCUMENT.read_text()))
-    # the sample breaks three of DCSA's 35-character limits (displayed names, descriptions of goods): shortened
-    doc["displayedNameForPlaceOfReceipt"] = ["Kwai Tsing Container Terminal 9", "Hong Kong"]
-    items = doc["consignmentItems"]
-    items[0]["descriptionOfGoods"] = ["Printed circuit board assemblies", "lead-free, anti-static trays"]
-    items[1]["descriptionOfGoods"] = ["Lithium-ion battery packs, UN3480", "state of charge below 30%"]
     doc["transportDocumentReference"] = reference
     doc.update(changes)
     return doc
