@@ -966,9 +966,9 @@ class ContractFacade:
         return self.chain.call_of(self.contract, fn, *args, label=self.chain.label(self.contract, fn, label))
 
     def _send_many(self, items: Sequence[Call | EblError], sender: LocalAccount,
-                   build: Callable[[int, TxReceipt], T], *, batch: str | None = None) -> list[ItemResult[T]]:
+                   build: Callable[[int, TxReceipt], T] | None, *, batch: str | None = None) -> list[ItemResult[T]]:
         """Send the prepared items (an EblError: refused before sending, kept in its place) with
-        `Chain.send_many`; each mined item's value is `build(index, receipt)`."""
+        `Chain.send_many`; each mined item's value is `build(index, receipt)` (None without `build`)."""
         calls = [(n, item) for n, item in enumerate(items) if isinstance(item, Call)]
         sent = iter(self.chain.send_many([c for _, c in calls], sender=sender, batch=batch))
         results: list[ItemResult[T]] = []
@@ -977,7 +977,7 @@ class ContractFacade:
                 results.append(ItemResult(n, "", Outcome.REFUSED, error=item))
                 continue
             result = replace(next(sent), index=n)
-            if result.ok and result.receipt is not None:
+            if result.ok and result.receipt is not None and build is not None:
                 try:
                     result = replace(result, value=build(n, result.receipt))
                 except EblError as exc:  # mined, but its result could not be read back: say so, keep the tx
