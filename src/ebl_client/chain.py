@@ -555,7 +555,7 @@ class Chain:
                         results[s.index] = ItemResult(s.index, s.call.label, Outcome.NOT_SENT, error=exc)
                     signed = []
                 kill_point("journaled")
-                in_flight += self._send_signed(sender, journal, signed, prepared, results, receipts)
+                in_flight += self._send_signed(sender, journal, signed, prepared, results, receipts, batch)
                 kill_point("sent")
         receipts.update(self.wait_receipts([s.hash for s in in_flight if s.hash not in receipts]))
         failed: list[tuple[_Signed, TxReceipt]] = []
@@ -720,7 +720,8 @@ class Chain:
                                       for s in signed)], genesis=self.genesis_hash, durable=True)
 
     def _send_signed(self, sender: LocalAccount, journal: Journal | None, signed: list[_Signed], prepared: _Prepared,
-                     results: dict[int, ItemResult[Any]], receipts: dict[str, dict[str, Any]]) -> list[_Signed]:
+                     results: dict[int, ItemResult[Any]], receipts: dict[str, dict[str, Any]],
+                     batch: str | None) -> list[_Signed]:
         """Send in chunks of `profile.max_in_flight` (waiting for a chunk's receipts before the next); apply the
         nonce rule (module docstring) to items the node refuses. Returns what is in flight."""
         address = to_checksum_address(sender.address)
@@ -729,51 +730,57 @@ class Chain:
         window = max(1, self.profile.max_in_flight)
         while queue:
             chunk, queue = queue[:window], queue[window:]
-            replies = self.rpc_batch([("eth_sendRawTransaction", [s.raw]) for s in chunk])
-            notes: list[dict[str, Any]] = []
-            holes: list[int] = []
-            for s, reply in zip(chunk, replies, strict=True):
-                if isinstance(reply, RpcError) and not is_already_known(reply):
-                    detail = f"the node refused it: {reply.message}"
-                    notes.append(record("refused", s.hash, detail=detail))
-                    if s.index is not None:
-                        results[s.index] = ItemResult(s.index, s.call.label, Outcome.NOT_SENT, s.hash,
-                                                      error=TransactionFailed(f"the node refused the transaction: "
-                                                                              f"{reply.message}"))
-                    if not _nonce_taken(reply):
-                        holes.append(s.nonce)
-                else:
-                    notes.append(record("sent", s.hash, resend=False))
-                    in_flight.append(s)
-                    if s.nonce + 1 > self._sent.get(address, (0, ""))[0]:
-                        self._sent[address] = (s.nonce + 1, s.hash)
-            if journal is not None:
-                with journal.locked():
-                    journal.append(notes, genesis=self.genesis_hash)
+            holes = self._post(address, journal, chunk, results, in_flight)
             if holes:
                 top = max((s.nonce for s in in_flight), default=-1)
+                trailing = [h for h in holes if h > top]
+                if trailing and queue:
+                    queue = self._resign(sender, journal, queue, min(trailing), prepared, batch)
                 fillers = [self._sign(sender, Call(address, b"", f"gap filler for nonce {h} (a refused item)",
                                                    gas=GAP_FILLER_GAS), GAP_FILLER_GAS, h, prepared.fees, None)
                            for h in holes if h < top]
-                trailing = [h for h in holes if h > top]
-                if trailing and queue:
-                    queue = self._resign(sender, journal, queue, min(trailing), prepared)
                 if fillers:
                     self._journal_signed(journal, fillers, None)
-                    queue = fillers + queue
+                    self._post(address, journal, fillers, results, in_flight)
             if queue and in_flight:
                 receipts.update(self.wait_receipts([s.hash for s in in_flight if s.hash not in receipts]))
         return in_flight
 
+    def _post(self, sender: str, journal: Journal | None, chunk: list[_Signed], results: dict[int, ItemResult[Any]],
+              in_flight: list[_Signed]) -> list[int]:
+        """One batch of eth_sendRawTransaction: accepted items join `in_flight`, refused ones are recorded (never
+        in the pool); returns the nonces the refusals left free (a nonce another transaction took is not)."""
+        replies = self.rpc_batch([("eth_sendRawTransaction", [s.raw]) for s in chunk])
+        notes: list[dict[str, Any]] = []
+        holes: list[int] = []
+        for s, reply in zip(chunk, replies, strict=True):
+            if isinstance(reply, RpcError) and not is_already_known(reply):
+                notes.append(record("refused", s.hash, detail=f"the node refused it: {reply.message}"))
+                if s.index is not None:
+                    results[s.index] = ItemResult(s.index, s.call.label, Outcome.NOT_SENT, s.hash,
+                                                  error=TransactionFailed(f"the node refused the transaction: "
+                                                                          f"{reply.message}"))
+                if not _nonce_taken(reply):
+                    holes.append(s.nonce)
+            else:
+                notes.append(record("sent", s.hash, resend=False))
+                in_flight.append(s)
+                if s.nonce + 1 > self._sent.get(sender, (0, ""))[0]:
+                    self._sent[sender] = (s.nonce + 1, s.hash)
+        if journal is not None:
+            with journal.locked():
+                journal.append(notes, genesis=self.genesis_hash)
+        return holes
+
     def _resign(self, sender: LocalAccount, journal: Journal | None, queue: list[_Signed], first: int,
-                prepared: _Prepared) -> list[_Signed]:
+                prepared: _Prepared, batch: str | None) -> list[_Signed]:
         """Items not sent yet, signed again from nonce `first` (their first signatures superseded, never sent)."""
         fresh = [self._sign(sender, s.call, s.gas, first + k, prepared.fees, s.index, s.cached_gas)
                  for k, s in enumerate(queue)]
         superseded = [record("superseded", old.hash, by=new.hash,
                              detail=f"never sent: re-signed with nonce {new.nonce} after nonce {first} was refused")
                       for old, new in zip(queue, fresh, strict=True)]
-        self._journal_signed(journal, fresh, None, extra=superseded)
+        self._journal_signed(journal, fresh, batch, extra=superseded)
         return fresh
 
     def _resume(self, journal: Journal, batch: str, calls: list[Call], todo: list[int],

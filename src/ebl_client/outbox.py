@@ -311,7 +311,13 @@ class Journal:
             except (KeyError, TypeError, ValueError):
                 self._warn(f"line {number} of {self.path} is not a valid signed record: ignored")
                 return
-            self.entries.setdefault(entry.hash, entry)
+            known = self.entries.get(entry.hash)
+            if known is None:
+                self.entries[entry.hash] = entry
+            elif known.state in (State.SUPERSEDED, State.REFUSED):
+                # the same bytes signed again (an identical call re-signed at that nonce): pending once more
+                known.records.append(rec)
+                known.state, known.label, known.batch, known.item = State.PENDING, entry.label, entry.batch, entry.item
             return
         known = self.entries.get(str(rec.get("hash")))
         if known is None:
