@@ -583,7 +583,10 @@ class Chain:
                 failed.append((s, receipt))
         if journal is not None and mined:
             with journal.locked():
-                journal.append([m for m in mined if m["hash"] in journal.entries], genesis=self.genesis_hash)
+                news = [m for m in mined if m["hash"] in journal.entries  # a resumed entry may know it already
+                        and journal.entries[m["hash"]].block_hash != m["blockHash"]]
+                if news:
+                    journal.append(news, genesis=self.genesis_hash)
         retry: list[int] = []
         for (s, receipt), error in zip(failed, self._failures(address, failed), strict=True):
             assert s.index is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -43,18 +44,20 @@ def _timestamp(value: int, what: str) -> int:
 
 @dataclass(frozen=True)
 class AnchorItem:
-    """One anchor of an `anchor_many`: the subject's account, the commitment (or just its root, with the
-    report schema's name) and the expiry (unix time)."""
+    """One anchor of an `anchor_many`: the subject's account, the commitment (a Commitment, a commitment file,
+    or just its root as bytes or hex, with the report schema's name) and the expiry (unix time)."""
 
     subject: str
-    commitment: Commitment | bytes | str
+    commitment: Commitment | Path | bytes | str
     expires_at: int
     schema: str = DEFAULT_SCHEMA
 
     def root_and_schema(self) -> tuple[bytes, bytes]:
-        if isinstance(self.commitment, Commitment):
-            return self.commitment.root, self.commitment.schema_id
-        return root_bytes(self.commitment), keccak(text=self.schema)
+        """The root and schema id to anchor; InvalidInput for an unreadable file or a malformed root."""
+        commitment = Commitment.load(self.commitment) if isinstance(self.commitment, Path) else self.commitment
+        if isinstance(commitment, Commitment):
+            return commitment.root, commitment.schema_id
+        return root_bytes(commitment), keccak(text=self.schema)
 
 
 def _hex(raw: bytes) -> str:
