@@ -387,10 +387,10 @@ class Bills(ContractFacade):
 
     def _issued_token(self, receipt: TxReceipt) -> int:
         """The token a transaction issued (an issue, or an amendment's successor): its BillIssued event."""
-        for log in receipt["logs"]:
-            if to_address(log["address"]) == self.address and HexBytes(log["topics"][0]) == HexBytes(
-                    self._bill_issued.topic):
-                return int(self._bill_issued.process_log(log)["args"]["tokenId"])
+        topic = HexBytes(self._bill_issued.topic)
+        for log in receipt["logs"]:  # BillIssued(uint256 indexed tokenId, ...): the token is the first topic
+            if str(log["address"]).lower() == self.address.lower() and HexBytes(log["topics"][0]) == topic:
+                return int.from_bytes(HexBytes(log["topics"][1]), "big")
         raise TransactionFailed(f"no BillIssued event in transaction {receipt['transactionHash'].to_0x_hex()}")
 
     def _reference(self, token: int, issued_block: int) -> str:

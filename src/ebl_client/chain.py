@@ -21,8 +21,10 @@ journaled like any other transaction) takes the nonce instead.
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -32,11 +34,11 @@ from urllib.parse import urlparse
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import (
     function_abi_to_4byte_selector,
-    get_abi_output_types,
     is_address,
     is_checksum_address,
     keccak,
@@ -44,11 +46,8 @@ from eth_utils import (
 )
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3._utils.method_formatters import receipt_formatter
 from web3.contract import Contract
-from web3.contract.utils import format_contract_call_return_data_curried
 from web3.datastructures import AttributeDict
-from web3.exceptions import ContractLogicError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import BlockIdentifier, RPCEndpoint, TxReceipt
@@ -100,13 +99,25 @@ def to_address(value: str, *, what: str = "address") -> ChecksumAddress:
     so a mistyped character is caught instead of sending title to a wrong account.
     """
     text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not is_address(text):
-        if isinstance(text, str) and text.startswith("0x") and len(text) == 42:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what} {value!r} is not a 20-byte hex address")
+    checked = _checked_address(text)
+    if checked is None:
+        if text.startswith("0x") and len(text) == 42 and is_address(text.lower()):
             raise InvalidInput(f"{what} {value!r} has a wrong EIP-55 checksum")
         raise InvalidInput(f"{what} {value!r} is not a 20-byte hex address")
+    return checked
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_address(text: str) -> ChecksumAddress | None:
+    """The checksummed form of a valid address (all lower, all upper, or a right EIP-55 mix); None otherwise.
+    Cached: a batch names the same few accounts many times, and each checksum is a keccak256."""
+    if not is_address(text):
+        return None
     body = text[2:]
     if body != body.lower() and body != body.upper() and not is_checksum_address(text):
-        raise InvalidInput(f"{what} {value!r} has a wrong EIP-55 checksum")
+        return None
     return to_checksum_address(text)
 
 
@@ -178,11 +189,79 @@ class RevertDecoder:
         return cls(**values)
 
 
-def _revert_data(exc: ContractLogicError) -> str | None:
-    data: Any = exc.data
-    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."} or {"<hash>": {"return": ...}}
-        data = data.get("data") or next((v.get("return") for v in data.values() if isinstance(v, dict)), None)
-    return data if isinstance(data, str) and data.startswith("0x") else None
+class Function:
+    """One contract function resolved once from its ABI: selector, input and output types. Encodes calls and
+    decodes results with eth-abi directly (web3's contract machinery resolves the whole ABI on every call,
+    milliseconds each); results look as web3 returns them with decode_tuples: structs as named tuples,
+    addresses checksummed."""
+
+    def __init__(self, abi: dict[str, Any]) -> None:
+        self.abi = abi
+        self.name = str(abi["name"])
+        self.selector = function_abi_to_4byte_selector(abi)  # type: ignore[arg-type]
+        self.inputs = [_abi_type(i) for i in abi["inputs"]]
+        self.outputs = [_abi_type(o) for o in abi.get("outputs", [])]
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        if len(args) != len(self.inputs):
+            raise InvalidInput(f"{self.name} takes {len(self.inputs)} arguments, {len(args)} given")
+        values = [_bytes_in(t, v) for t, v in zip(self.inputs, args, strict=True)]
+        words = _static_words(self.inputs, values)  # the common case, without eth-abi's per-value checks
+        return self.selector + (words if words is not None else abi_encode(self.inputs, values))
+
+    def decode(self, data: bytes) -> Any:
+        values = abi_decode(self.outputs, data)
+        shaped = [_shaped(o, v) for o, v in zip(self.abi.get("outputs", []), values, strict=True)]
+        return shaped[0] if len(shaped) == 1 else shaped
+
+
+def _bytes_in(kind: str, value: Any) -> Any:
+    """0x-hex text where bytes are expected (web3 accepts it too)."""
+    if kind.startswith("bytes") and isinstance(value, str) and not kind.endswith("]"):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return value
+
+
+def _static_words(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
+    """ABI encoding of addresses, unsigned integers, booleans and bytes32 (one word each); None for anything
+    else, or any value out of its type's range (eth-abi then encodes it, or names what is wrong)."""
+    out = bytearray()
+    for kind, value in zip(types, values, strict=True):
+        if kind == "address" and isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+            try:
+                out += bytes(12) + bytes.fromhex(value[2:])
+            except ValueError:
+                return None
+        elif kind == "bool" and isinstance(value, bool):
+            out += int(value).to_bytes(32, "big")
+        elif kind.startswith("uint") and isinstance(value, int) and not isinstance(value, bool) and (
+                0 <= value < 1 << int(kind[4:] or 256)):
+            out += value.to_bytes(32, "big")
+        elif kind == "bytes32" and isinstance(value, bytes | bytearray) and len(value) == 32:
+            out += value
+        else:
+            return None
+    return bytes(out)
+
+
+_NAMED: dict[tuple[str, ...], type] = {}
+
+
+def _shaped(item: dict[str, Any], value: Any) -> Any:
+    kind = str(item["type"])
+    if kind.endswith("]"):
+        inner = {**item, "type": kind[: kind.rindex("[")]}
+        return [_shaped(inner, v) for v in value]
+    if kind == "address":
+        return _checked_address(value) or to_checksum_address(value)
+    if kind == "tuple":
+        components = item["components"]
+        names = tuple(c["name"] or f"field{n}" for n, c in enumerate(components))
+        cls = _NAMED.get(names)
+        if cls is None:
+            cls = _NAMED[names] = namedtuple("ABIDecodedNamedTuple", names, rename=True)
+        return cls(*(_shaped(c, v) for c, v in zip(components, value, strict=True)))
+    return value
 
 
 def _hex(value: int) -> str:
@@ -312,8 +391,11 @@ class Chain:
         #: gas estimates by call shape (see Call.shape)
         self._gas: dict[tuple[str, bytes, int, bool], int] = {}
         self._fees: tuple[float, Tx] | None = None
+        #: the latest block's gas limit, read with the fees: a chunk of sends never holds more gas than a block
+        self._block_gas_limit: int | None = None
         #: contract names by address, for journal labels
         self._names: dict[str, str] = {}
+        self._functions: dict[tuple[str, str], Function] = {}
 
     @classmethod
     def connect(
@@ -439,28 +521,37 @@ class Chain:
              sender: str | None = None) -> Any:
         """A view call (or the simulation of a transaction from `sender`); a custom-error revert raises its
         named exception."""
-        try:
-            params = {"from": to_address(sender)} if sender else {}
-            return contract.functions[fn](*args).call(params, block_identifier=block)  # type: ignore[arg-type]
-        except ContractLogicError as exc:
-            raise self._decoded(exc) from None
+        [value] = self.call_many([(contract, fn, args)], block=block, sender=sender)
+        return value
 
     def call_many(self, calls: Sequence[tuple[Contract, str, Sequence[Any]]], *,
-                  block: BlockIdentifier = "latest") -> list[Any]:
-        """Many view calls in JSON-RPC batches, decoded like `call`; the first revert raises its named error."""
+                  block: BlockIdentifier = "latest", sender: str | None = None) -> list[Any]:
+        """View calls in JSON-RPC batches (one request for one call), decoded as web3 decodes them (structs as
+        named tuples), each from `sender` when given; the first revert raises its named error."""
         tag = _hex(block) if isinstance(block, int) else str(block)
-        functions = [contract.functions[fn](*args) for contract, fn, args in calls]
+        functions = [self.function(contract, fn) for contract, fn, _ in calls]
+        origin = {"from": to_address(sender, what="sender")} if sender else {}
         replies = self.rpc_batch([
-            ("eth_call", [{"to": contract.address, "data": contract.encode_abi(fn, args=list(args))}, tag])
-            for contract, fn, args in calls])
+            ("eth_call", [{**origin, "to": contract.address, "data": "0x" + f.encode(args).hex()}, tag])
+            for (contract, _, args), f in zip(calls, functions, strict=True)])
         values = []
         for (contract, fn, _), function, reply in zip(calls, functions, replies, strict=True):
             if isinstance(reply, RpcError):
                 raise self._rpc_failure(reply, f"{fn} on {contract.address}")
-            abi = function.abi
-            values.append(format_contract_call_return_data_curried(
-                self.w3, True, abi, fn, (), get_abi_output_types(abi), HexBytes(reply)))
+            values.append(function.decode(HexBytes(reply)))
         return values
+
+    def function(self, contract: Contract, fn: str) -> Function:
+        """`fn` of `contract`'s ABI, resolved once per contract address."""
+        key = (contract.address, fn)
+        found = self._functions.get(key)
+        if found is None:
+            matches = [item for item in contract.abi if item.get("type") == "function" and item.get("name") == fn]
+            if len(matches) != 1:
+                raise InvalidInput(f"{self._names.get(contract.address, contract.address)} has "
+                                   f"{'no' if not matches else 'more than one'} function {fn!r}")
+            found = self._functions[key] = Function(dict(matches[0]))
+        return found
 
     # --- transactions -------------------------------------------------------------------------------
 
@@ -482,8 +573,8 @@ class Chain:
 
     def call_of(self, contract: Contract, fn: str, *args: Any, label: str = "", gas: int | None = None) -> Call:
         """`contract.fn(*args)` as a Call to send (alone or in a `send_many`)."""
-        data = HexBytes(contract.encode_abi(fn, args=list(args)))
-        return Call(contract.address, bytes(data), label or self.label(contract, fn), gas=gas)
+        return Call(contract.address, self.function(contract, fn).encode(args), label or self.label(contract, fn),
+                    gas=gas)
 
     def transact(self, signer: LocalAccount, contract: Contract, fn: str, *args: Any, label: str = "") -> TxReceipt:
         """Sign, send and wait for `contract.fn(*args)`; the receipt of a successful transaction. A refusal
@@ -678,28 +769,31 @@ class Chain:
         return pending
 
     def _fee_requests(self) -> list[tuple[str, Sequence[Any]]]:
+        """The latest block (base fee, gas limit) and the price, when the cached ones are older than fee_ttl."""
         if self._fees is not None and time.monotonic() - self._fees[0] < self.profile.fee_ttl:
             return []
+        latest: tuple[str, Sequence[Any]] = ("eth_getBlockByNumber", ["latest", False])
         if self.profile.tx_type == "legacy":
-            return [] if self.profile.gas_price is not None else [("eth_gasPrice", [])]
-        return [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
+            return [latest] if self.profile.gas_price is not None else [latest, ("eth_gasPrice", [])]
+        return [latest, ("eth_maxPriorityFeePerGas", [])]
 
     def _fees_from(self, replies: Sequence[Any]) -> Tx:
         for reply in replies:
-            if isinstance(reply, RpcError):
+            if isinstance(reply, RpcError) or reply is None:
                 raise TransactionFailed(f"the node could not price the transaction: {reply}")
+        block = replies[0]
+        self._block_gas_limit = _int(block.get("gasLimit") or 0) or None
         if self.profile.tx_type == "legacy":
-            fees: Tx = {"gasPrice": _int(replies[0])}
+            price = self.profile.gas_price if self.profile.gas_price is not None else _int(replies[1])
+            fees: Tx = {"gasPrice": price}
         else:
-            base = _int(replies[0].get("baseFeePerGas") or 0)
+            base = _int(block.get("baseFeePerGas") or 0)
             tip = _int(replies[1])
             fees = {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip, "type": 2}
         self._fees = (time.monotonic(), fees)
         return fees
 
     def _cached_fees(self) -> Tx:
-        if self.profile.tx_type == "legacy" and self.profile.gas_price is not None:
-            return {"gasPrice": self.profile.gas_price}
         assert self._fees is not None
         return self._fees[1]
 
@@ -730,9 +824,8 @@ class Chain:
         address = to_checksum_address(sender.address)
         in_flight: list[_Signed] = []
         queue = list(signed)
-        window = max(1, self.profile.max_in_flight)
         while queue:
-            chunk, queue = queue[:window], queue[window:]
+            chunk, queue = self._chunk(queue)
             holes = self._post(address, journal, chunk, results, in_flight)
             if holes:
                 top = max((s.nonce for s in in_flight), default=-1)
@@ -748,6 +841,17 @@ class Chain:
             if queue and in_flight:
                 receipts.update(self.wait_receipts([s.hash for s in in_flight if s.hash not in receipts]))
         return in_flight
+
+    def _chunk(self, queue: list[_Signed]) -> tuple[list[_Signed], list[_Signed]]:
+        """What to send before waiting: at most `profile.max_in_flight` transactions and one block's gas (a node
+        mining on demand, like Anvil's automine, leaves what does not fit in its block until more arrives)."""
+        limit = self._block_gas_limit or 0
+        size, gas = 0, 0
+        for s in queue[: max(1, self.profile.max_in_flight)]:
+            if size and limit and gas + s.gas > limit:
+                break
+            size, gas = size + 1, gas + s.gas
+        return queue[:size], queue[size:]
 
     def _post(self, sender: str, journal: Journal | None, chunk: list[_Signed], results: dict[int, ItemResult[Any]],
               in_flight: list[_Signed]) -> list[int]:
@@ -889,12 +993,6 @@ class Chain:
             return self.decoder.decode(data)
         return TransactionFailed(f"the node refused {what}: {error.message}")
 
-    def _decoded(self, exc: ContractLogicError) -> EblError:
-        data = _revert_data(exc)
-        if data is None:
-            return TransactionFailed(str(exc.message or exc))
-        return self.decoder.decode(data)
-
     # --- the outbox ---------------------------------------------------------------------------------
 
     def reconcile(self, senders: Sequence[str] | None = None, *, wait: bool = True) -> Reconciliation:
@@ -918,10 +1016,40 @@ def _retryable(error: EblError | None) -> bool:
     return any(m in text for m in ("nonce too low", "underpriced", "base fee", "fee cap", "max fee"))
 
 
+_RECEIPT_INTS = ("blockNumber", "cumulativeGasUsed", "gasUsed", "status", "transactionIndex", "effectiveGasPrice",
+                 "type", "blobGasUsed", "blobGasPrice", "blockTimestamp")
+_LOG_INTS = ("blockNumber", "logIndex", "transactionIndex", "blockTimestamp")
+
+
 def format_receipt(raw: dict[str, Any]) -> TxReceipt:
-    """A raw JSON-RPC receipt as web3 returns it (HexBytes, ints, AttributeDicts)."""
-    receipt: TxReceipt = AttributeDict.recursive(receipt_formatter(raw))
-    return receipt
+    """A raw JSON-RPC receipt as web3 returns it (ints, HexBytes, checksummed addresses, AttributeDicts),
+    converted field by field (web3's generic formatters take a millisecond a receipt)."""
+    receipt = dict(raw)
+    for key in _RECEIPT_INTS:
+        if receipt.get(key) is not None:
+            receipt[key] = _int(receipt[key])
+    for key in ("transactionHash", "blockHash", "logsBloom", "root"):
+        if receipt.get(key) is not None:
+            receipt[key] = HexBytes(receipt[key])
+    for key in ("from", "to", "contractAddress"):
+        if receipt.get(key) is not None:
+            receipt[key] = to_checksum_address(receipt[key])
+    receipt["logs"] = [_format_log(log) for log in raw.get("logs") or []]
+    formatted: TxReceipt = AttributeDict(receipt)  # type: ignore[assignment]
+    return formatted
+
+
+def _format_log(raw: dict[str, Any]) -> AttributeDict[str, Any]:
+    log = dict(raw)
+    for key in _LOG_INTS:
+        if log.get(key) is not None:
+            log[key] = _int(log[key])
+    for key in ("transactionHash", "blockHash", "data"):
+        if log.get(key) is not None:
+            log[key] = HexBytes(log[key])
+    log["address"] = to_checksum_address(log["address"])
+    log["topics"] = [HexBytes(t) for t in log.get("topics") or []]
+    return AttributeDict(log)
 
 
 def _reason(exc: BaseException) -> str:

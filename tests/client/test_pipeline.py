@@ -96,17 +96,19 @@ def test_one_failure_never_hides_the_others_in_a_long_batch(world):
 def test_an_item_the_node_refuses_leaves_no_gap_a_gap_filler_takes_its_nonce(world):
     client, carrier, chain = world["client"], world["carrier"], world["chain"]
     start = nonce_of(chain, carrier)
+    everything = chain.w3.eth.get_balance(carrier.address)
     calls = [Call(world["shipper"], b"", "transfer 1", value=1),
-             Call(world["shipper"], b"", "too much gas", value=1, gas=10**9),  # above the block gas limit
-             Call(world["shipper"], b"", "transfer 2", value=1)]
+             # its gas estimate passes (Anvil's eth_estimateGas does not weigh the balance); the node refuses it
+             Call(world["shipper"], b"\1", "more than the balance", value=everything),
+             Call(world["shipper"], b"", "transfer 2", value=3)]
     results = client.chain.send_many(calls, sender=carrier)
     assert [r.outcome for r in results] == [Outcome.MINED, Outcome.NOT_SENT, Outcome.MINED]
     assert "the node refused the transaction" in str(results[1].error)
-    assert nonce_of(chain, carrier) == start + 3  # the refused item's nonce went to a gap filler
+    assert nonce_of(chain, carrier) == start + 3  # item 2 was sent with item 1: a gap filler took its nonce
     journal = client.chain.outbox.journal(31337, carrier.address)
     with journal.locked(shared=True):
         labels = {e.label: e.state for e in journal.entries.values()}
-    assert labels["too much gas"] is State.REFUSED
+    assert labels["more than the balance"] is State.REFUSED
     assert labels[f"gap filler for nonce {start + 1} (a refused item)"] is State.MINED
     client.bills.issue(document("AFTERGAP01"), world["shipper"], sender=carrier)
 
@@ -116,7 +118,8 @@ def test_an_item_refused_before_the_rest_is_sent_shifts_their_nonces(anvil, depl
     client = Client.connect(anvil.url, network=one_by_one, deployments=deployments_dir, outbox=world["outbox"])
     carrier, chain = world["carrier"], world["chain"]
     start = nonce_of(chain, carrier)
-    calls = [Call(world["shipper"], b"", "a", value=1), Call(world["shipper"], b"", "b", value=2, gas=10**9),
+    everything = chain.w3.eth.get_balance(carrier.address)
+    calls = [Call(world["shipper"], b"", "a", value=1), Call(world["shipper"], b"\1", "b", value=everything),
              Call(world["shipper"], b"", "c", value=3), Call(world["shipper"], b"", "d", value=4)]
     results = client.chain.send_many(calls, sender=carrier)
     assert [r.outcome for r in results] == [Outcome.MINED, Outcome.NOT_SENT, Outcome.MINED, Outcome.MINED]
@@ -127,6 +130,21 @@ def test_an_item_refused_before_the_rest_is_sent_shifts_their_nonces(anvil, depl
         states = [(e.label, e.state) for e in journal.entries.values()]
     assert states == [("a", State.MINED), ("b", State.REFUSED), ("c", State.SUPERSEDED), ("d", State.SUPERSEDED),
                       ("c", State.MINED), ("d", State.MINED)]  # no gap filler: c and d were not sent yet
+
+
+def test_a_chunk_never_holds_more_gas_than_a_block(world):
+    """Anvil's automine leaves what does not fit in its block until more arrives: a chunk is one block's gas,
+    and an item above the block gas limit goes alone (and is refused, without a gap)."""
+    client, carrier, chain = world["client"], world["carrier"], world["chain"]
+    start = nonce_of(chain, carrier)
+    calls = [Call(world["shipper"], b"", f"big {n}", value=n + 1, gas=12_000_000) for n in range(5)]
+    calls.insert(2, Call(world["shipper"], b"", "above the block", value=9, gas=10**9))
+    results = client.chain.send_many(calls, sender=carrier)
+    assert [r.outcome for r in results] == [Outcome.MINED] * 2 + [Outcome.NOT_SENT] + [Outcome.MINED] * 3
+    assert "gas" in str(results[2].error)
+    assert nonce_of(chain, carrier) == start + 5  # the refused one's nonce went to the next item, re-signed
+    blocks = [int(r.receipt["blockNumber"]) for r in results if r.ok]
+    assert all(blocks.count(b) <= 2 for b in blocks)  # 12 M gas each: two to a 30 M block
 
 
 def test_anchor_many_and_the_batched_checks(world, signers):
@@ -206,3 +224,46 @@ def test_a_batch_from_a_chain_without_outbox_still_reports_per_item(chain, suite
     with pytest.raises(errors.BillAlreadyIssued):
         results[1].result()
     assert CreditRecords.of(chain, suite).is_valid_many([]) == []
+
+
+def test_the_lean_codec_encodes_and_decodes_as_web3_does(world, chain, suite, signers):
+    """Chain.function encodes with eth-abi directly (web3 resolves the whole ABI on every call): the bytes and the
+    decoded results must be web3's, structs (named tuples) and arrays included."""
+    client, carrier, shipper = world["client"], world["carrier"], world["shipper"]
+    bill, _ = client.bills.issue(document("CODEC00001"), shipper, sender=carrier)
+    bills = Bills.of(chain, suite)
+    credit = CreditRecords.of(chain, suite)
+    registry = Participants.of(chain, suite)
+    root, schema = b"\x42" * 32, b"\x07" * 32
+    cases = [
+        (bills.contract, "issue", ((b"REF".ljust(32, b"\0"), b"\1" * 32, shipper, shipper, True), b"\0" * 32)),
+        (bills.contract, "transferHolder", (bill.token_id, shipper, "0x" + "ab" * 32)),  # hex text for bytes32
+        (credit.contract, "anchorBatch", ([shipper, carrier.address], [root, schema], schema, 2**40 - 1)),
+        (credit.contract, "isValid", (signers[6].address, shipper, root)),
+        (registry.contract, "onboard", ((shipper, 3, b"HK", b"\5" * 32, "0x" + "00" * 20),)),
+        (registry.contract, "updateRoles", (shipper, 2**16 - 1, carrier.address)),
+    ]
+    for contract, fn, args in cases:
+        assert chain.function(contract, fn).encode(args) == bytes.fromhex(contract.encode_abi(fn, args=list(args))[2:])
+    reads = [(bills.contract, "bill", (bill.token_id,)), (registry.contract, "participant", (shipper,)),
+             (registry.contract, "accountAt", (0,)), (credit.contract, "record", (signers[6].address, shipper, root)),
+             (bills.contract, "tokenOf", (carrier.address, b"CODEC00001".ljust(32, b"\0")))]
+    for (contract, fn, args), value in zip(reads, chain.call_many(reads), strict=True):
+        assert value == contract.functions[fn](*args).call(), fn
+    assert chain.call_many(reads)[0]._fields == bills.contract.functions.bill(bill.token_id).call()._fields
+    with pytest.raises(errors.InvalidInput, match="takes 1 arguments"):
+        chain.function(bills.contract, "bill").encode(())
+
+
+def test_the_single_action_path_is_lean(anvil, deployments_dir, world):
+    """A warm issue: one eth_call (the check that names a refusal) with the nonce in the same batch, one
+    eth_sendRawTransaction, receipt polls; no read-back (the bill comes from the receipt's events), no
+    eth_chainId, no second estimate (the gas of the call shape is known)."""
+    calls: list[str] = []
+    client = connect(anvil.url, deployments_dir, world["outbox"], make_request_hook=lambda m, p: calls.append(m))
+    client.bills.issue(document("LEAN000001"), world["shipper"], sender=world["carrier"])  # cold: estimates
+    calls.clear()
+    bill, tx = client.bills.issue(document("LEAN000002"), world["shipper"], sender=world["carrier"])
+    assert calls[:3] == ["eth_call", "eth_getTransactionCount", "eth_sendRawTransaction"]
+    assert set(calls[3:]) == {"eth_getTransactionReceipt"}
+    assert bill == client.bills.get(bill.token_id) and tx.hash
