@@ -6,6 +6,8 @@ chain id. After each, the next connection reconciles: nothing signed is lost, no
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from ebl_client import deployment, keys
 from ebl_client.bills import Bills
 from ebl_client.chain import Chain, Outcome
-from ebl_client.node import AnvilNode, dev_keys, saved_block
+from ebl_client.node import AnvilNode, dev_keys, dump_path, saved_block
 from ebl_client.outbox import KILL_ENV, ChainReplaced, Outbox, State, forget_replaced
 
 from .test_outbox import CARRIER, SHIPPER, connect, document, onboard_parties, run_client
@@ -34,20 +36,24 @@ def deploy_world(url: str, directory, signers) -> Chain:
 
 
 def wait_for_state(node: AnvilNode, chain: Chain, timeout: float = 20) -> None:
-    """Until Anvil's state file holds the latest block (it is written every 2 s)."""
+    """Until Anvil's dump (written every second, node.STATE_INTERVAL) holds the latest block."""
+    assert node.state_file is not None
     head = chain.w3.eth.block_number
     deadline = time.monotonic() + timeout
-    while (saved_block(node.state_file) or -1) < head:
-        assert time.monotonic() < deadline, "anvil never wrote its state file"
-        time.sleep(0.2)
+    while (saved_block(dump_path(node.state_file)) or -1) < head:
+        assert time.monotonic() < deadline, "anvil never wrote its state"
+        time.sleep(0.1)
 
 
 def kill9(node: AnvilNode) -> None:
-    """SIGKILL the Anvil process (no state written on the way out), then let the node object release its lock."""
-    process = node._process
-    assert process is not None
-    process.kill()
-    process.wait()
+    """SIGKILL the Anvil process (no state written on the way out); stop() then puts its last complete dump in
+    place of the state file, as the next start would."""
+    assert node.pid is not None
+    os.kill(node.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while node.poll() is None:
+        assert time.monotonic() < deadline, "anvil survived SIGKILL"
+        time.sleep(0.01)
     node.stop()
 
 
