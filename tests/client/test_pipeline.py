@@ -22,6 +22,7 @@ from ebl_client.outbox import Outbox, State
 from ebl_client.participants import Participants
 
 from .conftest import DAY
+from .test_demo import BESU_SERVES
 from .test_outbox import CARRIER, CONSIGNEE, SHIPPER, connect, document, onboard_parties
 
 
@@ -178,16 +179,6 @@ def test_list_views_and_history_read_in_batches_match_one_by_one_reads(world, ch
     history = Bills.of(chain, suite).history(bill.token_id)
     assert [e.timestamp for e in history] == [chain.block_time(e.block) for e in history]
     assert Financings.of(chain, suite).list() == []
-
-
-#: the methods of Besu's ETH/NET/WEB3 APIs a client signing its own transactions may use (as in test_demo.py)
-BESU_SERVES = {
-    "eth_blockNumber", "eth_call", "eth_chainId", "eth_estimateGas", "eth_feeHistory", "eth_gasPrice",
-    "eth_getBalance", "eth_getBlockByHash", "eth_getBlockByNumber", "eth_getCode", "eth_getLogs",
-    "eth_getStorageAt", "eth_getTransactionByHash", "eth_getTransactionCount", "eth_getTransactionReceipt",
-    "eth_maxPriorityFeePerGas", "eth_sendRawTransaction", "eth_syncing", "net_version", "net_listening",
-    "net_peerCount", "web3_clientVersion",
-}
 
 
 def test_a_pipelined_send_on_the_besu_profile_uses_only_methods_besu_serves(admin, signers, tmp_path):
