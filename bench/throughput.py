@@ -326,7 +326,8 @@ def gas_figures() -> dict[str, Any]:
     try:
         return {"gas": json.loads(done.stdout), "overTarget": done.returncode == 1}
     except ValueError:
-        return {"error": "bench/gas.py printed no JSON"}
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"error": f"bench/gas.py printed no JSON (exit {done.returncode}): {tail[0]}"}
 
 
 def run(with_gas: bool) -> dict[str, Any]:

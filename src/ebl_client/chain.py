@@ -826,7 +826,7 @@ class Chain:
         queue = list(signed)
         while queue:
             chunk, queue = self._chunk(queue)
-            holes = self._post(address, journal, chunk, results, in_flight)
+            holes = self._post(address, journal, chunk, results, in_flight, receipts)
             if holes:
                 top = max((s.nonce for s in in_flight), default=-1)
                 trailing = [h for h in holes if h > top]
@@ -837,7 +837,7 @@ class Chain:
                            for h in holes if h < top]
                 if fillers:
                     self._journal_signed(journal, fillers, None)
-                    self._post(address, journal, fillers, results, in_flight)
+                    self._post(address, journal, fillers, results, in_flight, receipts)
             if queue and in_flight:
                 receipts.update(self.wait_receipts([s.hash for s in in_flight if s.hash not in receipts]))
         return in_flight
@@ -854,10 +854,19 @@ class Chain:
         return queue[:size], queue[size:]
 
     def _post(self, sender: str, journal: Journal | None, chunk: list[_Signed], results: dict[int, ItemResult[Any]],
-              in_flight: list[_Signed]) -> list[int]:
+              in_flight: list[_Signed], receipts: dict[str, dict[str, Any]]) -> list[int]:
         """One batch of eth_sendRawTransaction: accepted items join `in_flight`, refused ones are recorded (never
-        in the pool); returns the nonces the refusals left free (a nonce another transaction took is not)."""
-        replies = self.rpc_batch([("eth_sendRawTransaction", [s.raw]) for s in chunk])
+        in the pool); returns the nonces the refusals left free (a nonce another transaction took is not). A
+        lone transaction asks for its receipt in the same batch: a node mining on demand often has it already,
+        which saves the first poll."""
+        requests: list[tuple[str, Sequence[Any]]] = [("eth_sendRawTransaction", [s.raw]) for s in chunk]
+        if len(chunk) == 1:
+            requests.append(("eth_getTransactionReceipt", [chunk[0].hash]))
+        replies = self.rpc_batch(requests)
+        if len(chunk) == 1:
+            early = replies.pop()
+            if isinstance(early, dict) and early.get("blockNumber") is not None:
+                receipts[chunk[0].hash] = early
         notes: list[dict[str, Any]] = []
         holes: list[int] = []
         for s, reply in zip(chunk, replies, strict=True):
