@@ -628,26 +628,28 @@ class Chain:
             todo = list(range(len(calls)))
             if batch is not None and journal is not None:
                 in_flight += self._resume(journal, batch, calls, todo, results)
-            prepared = self._prepare(address, [calls[i] for i in todo], force_estimate=force_estimate)
-            ready: list[tuple[int, int, bool]] = []
-            for i, gas, cached in zip(todo, prepared.gas, prepared.cached, strict=True):
-                if isinstance(gas, EblError):
-                    results[i] = ItemResult(i, calls[i].label, Outcome.REFUSED, error=gas)
-                else:
-                    ready.append((i, gas, cached))
-            signed = [self._sign(sender, calls[i], gas, prepared.nonce + k, prepared.fees, i, cached)
-                      for k, (i, gas, cached) in enumerate(ready)]
-            if signed:
-                try:
-                    self._journal_signed(journal, signed, batch)
-                except OutboxError as exc:
-                    for s in signed:
-                        assert s.index is not None
-                        results[s.index] = ItemResult(s.index, s.call.label, Outcome.NOT_SENT, error=exc)
-                    signed = []
-                kill_point("journaled")
-                in_flight += self._send_signed(sender, journal, signed, prepared, results, receipts, batch)
-                kill_point("sent")
+            # (nothing to prepare when an earlier run journaled every item: only receipts to wait for)
+            prepared = self._prepare(address, [calls[i] for i in todo], force_estimate=force_estimate) if todo else None
+            if prepared is not None:
+                ready: list[tuple[int, int, bool]] = []
+                for i, gas, cached in zip(todo, prepared.gas, prepared.cached, strict=True):
+                    if isinstance(gas, EblError):
+                        results[i] = ItemResult(i, calls[i].label, Outcome.REFUSED, error=gas)
+                    else:
+                        ready.append((i, gas, cached))
+                signed = [self._sign(sender, calls[i], gas, prepared.nonce + k, prepared.fees, i, cached)
+                          for k, (i, gas, cached) in enumerate(ready)]
+                if signed:
+                    try:
+                        self._journal_signed(journal, signed, batch)
+                    except OutboxError as exc:
+                        for s in signed:
+                            assert s.index is not None
+                            results[s.index] = ItemResult(s.index, s.call.label, Outcome.NOT_SENT, error=exc)
+                        signed = []
+                    kill_point("journaled")
+                    in_flight += self._send_signed(sender, journal, signed, prepared, results, receipts, batch)
+                    kill_point("sent")
         receipts.update(self.wait_receipts([s.hash for s in in_flight if s.hash not in receipts]))
         failed: list[tuple[_Signed, TxReceipt]] = []
         mined: list[dict[str, Any]] = []
