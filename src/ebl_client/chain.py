@@ -419,6 +419,7 @@ class Chain:
         provider = HTTPProvider(
             url,
             request_kwargs={"timeout": profile.request_timeout},
+            session=_session(url),
             # a down node should fail in about a second, not after web3's default five retries
             exception_retry_configuration=ExceptionRetryConfiguration(
                 errors=(ConnectionError, requests.HTTPError, requests.Timeout), retries=2, backoff_factor=0.1
@@ -1014,6 +1015,21 @@ class Chain:
         if self.outbox is None:
             return Reconciliation()
         return reconcile(self.outbox, self, senders=senders, wait=wait)
+
+
+def _session(url: str) -> requests.Session:
+    """An HTTP session with the environment's proxy, CA bundle and netrc settings for `url` read once, here:
+    requests otherwise reads the whole environment again for every request (a millisecond each)."""
+    session = requests.Session()
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    auth = requests.utils.get_netrc_auth(url)
+    session.trust_env = False
+    session.proxies.update(settings.get("proxies") or {})
+    session.verify = settings.get("verify", True)
+    session.cert = settings.get("cert")
+    if auth:
+        session.auth = auth
+    return session
 
 
 def _nonce_taken(error: RpcError) -> bool:
