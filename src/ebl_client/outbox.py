@@ -195,7 +195,8 @@ class Journal:
         self._offset = 0
         self._lines = 0
         self._inode: int | None = None
-        self._torn_tail = False
+        #: the unterminated bytes after `_offset` (a torn write), ended by the next append
+        self._tail = b""
         self._thread_lock = threading.RLock()
         self._lock_fd: int | None = None
         self._depth = 0
@@ -213,7 +214,8 @@ class Journal:
                 self._acquire(fcntl.LOCK_SH if shared else fcntl.LOCK_EX, timeout)
             self._depth += 1
             try:
-                self.refresh()
+                if self._depth == 1:  # what other processes appended while we did not hold the lock
+                    self.refresh()
                 yield self
             finally:
                 self._depth -= 1
@@ -266,20 +268,24 @@ class Journal:
                 data = fh.read()
         except OSError as exc:
             raise OutboxError(f"cannot read the outbox journal {self.path}: {exc.strerror or exc}") from None
+        self._consume(data)
+
+    def _consume(self, data: bytes) -> None:
+        """Parse the bytes that follow `_offset` in the file: its complete lines, and the unterminated tail
+        (read under the lock, no writer is half-way through: a torn write)."""
         complete, _, tail = data.rpartition(b"\n")
         if complete or data.startswith(b"\n"):
             for raw_line in (complete + b"\n").split(b"\n")[:-1]:
                 self._lines += 1
                 self._parse(raw_line, self._lines)
             self._offset += len(complete) + 1
-        # an unterminated tail, read under the lock (no writer is half-way through), is a torn write
-        self._torn_tail = bool(tail)
+        self._tail = tail
         if tail:
             self._warn(f"line {self._lines + 1} of {self.path} is torn (a write cut short by a crash): ignored")
 
     def _reset(self) -> None:
         self.header, self.entries, self._offset, self._lines, self._inode = None, {}, 0, 0, None
-        self._torn_tail = False
+        self._tail = b""
 
     def _warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -349,7 +355,7 @@ class Journal:
         if self._lock_fd is None:
             raise OutboxError("internal error: journal appended to without its lock")
         lines: list[bytes] = []
-        if self._torn_tail:
+        if self._tail:
             lines.append(b"")
         if self.header is None:
             header = {"record": "journal", "format": FORMAT, "chainId": self.chain_id, "genesis": genesis,
@@ -357,10 +363,11 @@ class Journal:
             lines.append(_encode(header))
         lines.extend(_encode(r) for r in records)
         data = b"\n".join(lines) + b"\n"
-        created = not self.path.exists()
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                st = os.fstat(fd)
+                created = st.st_size == 0
                 if os.environ.get(KILL_ENV) == "torn" and any(r.get("record") == "signed" for r in records):
                     os.write(fd, data[: len(data) // 2])  # TEST ONLY: a crash half-way through the write
                     os.fsync(fd)
@@ -378,7 +385,10 @@ class Journal:
         except OSError as exc:
             raise OutboxError(f"cannot write the outbox journal {self.path}: {exc.strerror or exc}; nothing was "
                               "sent") from None
-        self.refresh()
+        if st.st_ino != self._inode or st.st_size != self._offset + len(self._tail):
+            self.refresh()  # not the file we had read to its end (a new one): read it all
+        else:  # we hold the lock and knew the file to its end: what follows is exactly what we wrote
+            self._consume(self._tail + data)
 
 
 def _encode(rec: dict[str, Any]) -> bytes:
