@@ -769,6 +769,7 @@ class Chain:
             return pending
         if isinstance(self.rpc_batch([("eth_getTransactionByHash", [ours[1]])])[0], dict):
             return ours[0]
+        del self._sent[sender]  # forgotten: the node's count is right, and asking again each time is waste
         return pending
 
     def _fee_requests(self) -> list[tuple[str, Sequence[Any]]]:
