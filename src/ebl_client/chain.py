@@ -6,10 +6,13 @@ exception of the contract's custom error *before* anything is sent (an eth_call 
 
 One engine sends one transaction or many (`send_many`): validate every item in one JSON-RPC batch (a refusal
 is that item's named error, and it gets no nonce), sign the rest with consecutive nonces, journal them in the
-outbox (fsync'd) when the chain has one, send them in one batch, then poll their receipts in batches (quickly
-at first, then backing off). Gas per call shape (contract, function, calldata length) is estimated once and
-then reused with a margin, validated by an eth_call each time and re-estimated after an out-of-gas failure;
-fees are cached for `profile.fee_ttl` seconds; the chain id is asked once.
+outbox (fsync'd) when the chain has one, send them in one batch (chunks of at most `profile.max_in_flight`
+transactions and one block's gas), then poll their receipts in batches (quickly at first, then backing off;
+a lone transaction asks for its receipt in its send batch already). Gas per call shape (contract, function,
+calldata length) is estimated once and then reused with a margin, validated by an eth_call each time and
+re-estimated after an out-of-gas failure; fees are cached for `profile.fee_ttl` seconds; the chain id is asked
+once. Three JSON-RPC round trips for a single action (check + nonce, send + receipt, a receipt poll when the
+node has not mined it yet), whatever the number of items for a batch of one block's gas.
 
 Nonce rule for a batch: items refused before sending never take a nonce. If the node refuses an item when it
 is sent (gas above the block limit, pool full, ...), its nonce would stall every later one: items not sent yet
