@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(FOUNDRY_BINS):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint slither artifacts lock clean postgres bench-index
+.PHONY: help setup demo test lint slither bench artifacts lock clean postgres bench-index
 
 help:
 	@echo "make demo       the main job: one Hong Kong -> Shanghai shipment end to end on an embedded Anvil"
@@ -23,6 +23,8 @@ help:
 	@echo "make lint       ruff + mypy --strict on src/"
 	@echo "make slither    static analysis of contracts/ (fails on any unjustified medium or high finding)"
 	@echo "make postgres   install PostgreSQL from Debian (root): the index tests start a throwaway server"
+	@echo "make bench      gas per function, and the client's throughput next to the node's ceiling (a table and"
+	@echo "                bench/results/<date>.json; wall-clock figures are machine-dependent, never asserted)"
 	@echo "make bench-index  index 10,000 bill lifecycles on SQLite and PostgreSQL (BENCH_ARGS=--bills N)"
 
 $(VENV)/.installed: pyproject.toml requirements/lock.txt
@@ -62,6 +64,11 @@ test: setup .build/.compiled
 lint: setup
 	$(BIN)/ruff check $(wildcard src tests scripts bench tools networks)
 	$(BIN)/mypy
+
+# Gas per function (bench/gas.py --json, as it is) and the client's send path next to the raw ceiling measured
+# in the same run on the same node (bench/throughput.py): one table on stdout, every figure in the JSON file.
+bench: setup
+	$(BIN)/python bench/throughput.py --gas --out bench/results/$$(date -u +%Y-%m-%d).json
 
 # slither has its own venv: its pins (web3, eth-*) must not move the project's.
 .venv-slither/.installed: tools/slither/requirements.txt

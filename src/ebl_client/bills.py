@@ -9,18 +9,20 @@ after `documents.validate_transport_document` accepts it, before anything is sen
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
-from .chain import Chain, ContractFacade, to_address
+from .chain import Call, Chain, ContractFacade, ItemResult, to_address
 from .documents import validate_transport_document
-from .errors import BillNotFound, ERC721NonexistentToken, InvalidDocument, InvalidInput, TransactionFailed
+from .errors import BillNotFound, EblError, ERC721NonexistentToken, InvalidDocument, InvalidInput, TransactionFailed
 from .hashing import document_digest, load_json_file, text_hash
 from .models import Bill, BillStatus, Result, TitleAction, TitleEvent
 
@@ -71,6 +73,40 @@ def carrier_of(token_id: int) -> ChecksumAddress:
     return to_address("0x" + (token_id & ((1 << 160) - 1)).to_bytes(20, "big").hex())
 
 
+def generation_of(token_id: int, reference: str) -> int:
+    """Which generation of a carrier's reference a token id is (0: the first bill, +1 per amendment or re-use):
+    the contract offsets the top 96 bits of the id from keccak256 of the reference."""
+    base = int.from_bytes(keccak(reference_bytes(reference)), "big") & ((1 << 96) - 1)
+    return ((token_id >> 160) - base) % (1 << 96)
+
+
+@dataclass(frozen=True)
+class IssueItem:
+    """One bill of an `issue_many`: the transport document, its first holder and (straight bills: the
+    consignee's account; to order: default the holder) beneficiary, and a remark kept off chain."""
+
+    document: dict[str, Any] | Path | str
+    holder: str
+    beneficiary: str | None = None
+    remark: str = ""
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """A validated issue request: what is sent, and what the issued Bill is built from."""
+
+    reference: str
+    document_hash: bytes
+    holder: ChecksumAddress
+    beneficiary: ChecksumAddress
+    straight: bool
+    remark: str
+
+    def args(self) -> tuple[Any, ...]:
+        return ((reference_bytes(self.reference), self.document_hash, self.holder, self.beneficiary, self.straight),
+                text_hash(self.remark))
+
+
 def _kind(straight: bool) -> str:
     return "straight" if straight else "to order"
 
@@ -89,6 +125,8 @@ class Bills(ContractFacade):
         super().__init__(chain, address, deployed_block=deployed_block)
         self._title_action = self.contract.events.TitleAction()
         self._bill_issued = self.contract.events.BillIssued()
+        #: token id -> transport document reference: fixed for a token's life, so read from events once
+        self._references: dict[int, str] = {}
 
     # --- carrier ----------------------------------------------------------------------------------------
 
@@ -107,6 +145,40 @@ class Bills(ContractFacade):
         (`isToOrder`). To order: the beneficiary defaults to the holder (the shipper). Straight: `beneficiary`
         is the account of the document's consignee and is required. Caller: an active carrier.
         """
+        issue = self._issue_request(document, holder, beneficiary, remark)
+        receipt = self._send(sender, "issue", *issue.args(), label=issue.reference)
+        return self._result(self._issued_bill(issue, receipt), receipt)
+
+    def issue_many(self, items: Iterable[IssueItem], *, sender: LocalAccount,
+                   batch: str | None = None) -> list[ItemResult[Bill]]:
+        """Issue many bills from one carrier, pipelined: every document validated (InvalidDocument) and every
+        issue checked on chain first, in one batch, a refused item named and never sent; the rest signed with
+        consecutive nonces, journaled, sent in one batch and confirmed together. One ItemResult per item, in
+        order: its outcome, transaction hash and (mined) the issued Bill. Items are checked independently: a
+        reference given twice is issued once and the second reverts on chain (BillAlreadyIssued).
+
+        `batch` names the run in the outbox (see Chain.send_many): run the same batch again after a crash and
+        the items already signed are followed, not issued twice."""
+        requests: list[_Issue | EblError] = []
+        for item in items:
+            try:
+                requests.append(self._issue_request(item.document, item.holder, item.beneficiary, item.remark))
+            except EblError as exc:
+                requests.append(exc)
+        calls: list[Call | EblError] = [r if isinstance(r, EblError) else self._call("issue", *r.args(),
+                                                                                    label=r.reference)
+                                        for r in requests]
+
+        def build(n: int, receipt: TxReceipt) -> Bill:
+            request = requests[n]
+            assert not isinstance(request, EblError)
+            return self._issued_bill(request, receipt)
+
+        return self._send_many(calls, sender, build, batch=batch)
+
+    def _issue_request(self, document: dict[str, Any] | Path | str, holder: str, beneficiary: str | None,
+                       remark: str) -> _Issue:
+        """The document validated and the parties checked: what `issue` sends (InvalidInput otherwise)."""
         doc = load_document(document)
         info = validate_transport_document(doc)
         holder_address = to_address(holder, what="holder")
@@ -114,10 +186,21 @@ class Bills(ContractFacade):
             raise InvalidInput(f"straight bill {info.reference} is consigned to {info.consignee}: give the "
                                "consignee's account as beneficiary")
         beneficiary_address = to_address(beneficiary, what="beneficiary") if beneficiary else holder_address
-        request = (reference_bytes(info.reference), document_digest(doc), holder_address, beneficiary_address,
-                   info.is_straight)
-        receipt = self._send(sender, "issue", request, text_hash(remark))
-        return self._result(self.get(self._issued_token(receipt)), receipt)
+        reference_bytes(info.reference)
+        return _Issue(info.reference, document_digest(doc), holder_address, beneficiary_address, info.is_straight,
+                      remark)
+
+    def _issued_bill(self, issue: _Issue, receipt: TxReceipt) -> Bill:
+        """The bill an issue created, from the request and the receipt's BillIssued event: no read-back."""
+        token = self._issued_token(receipt)
+        self._references[token] = issue.reference
+        return Bill(
+            token_id=token, transport_document_reference=issue.reference, carrier=to_address(receipt["from"]),
+            holder=issue.holder, beneficiary=issue.beneficiary, nominee=None, status=BillStatus.ISSUED,
+            straight=issue.straight, blank_endorsed=False, issued_block=int(receipt["blockNumber"]),
+            document_hash="0x" + issue.document_hash.hex(), generation=generation_of(token, issue.reference),
+            predecessor=None, successor=None,
+        )
 
     def accept_surrender(self, token_id: int | str, *, sender: LocalAccount, remark: str = "") -> Result[Bill]:
         """Accept a surrender for delivery: the goods are delivered and the bill accomplished. Caller: the
@@ -252,12 +335,17 @@ class Bills(ContractFacade):
         return bool(self.chain.call(self.contract, "paused"))
 
     def history(self, token_id: int | str) -> list[TitleEvent]:
-        """The chain of title, in order: one eth_getLogs from the bill's issue block, filtered by token,
-        and one eth_getBlockByNumber per block for the time of each action."""
+        """The chain of title, in order: one eth_getLogs from the bill's issue block, filtered by token, and
+        the time of each action (from the logs when the node includes blockTimestamp, else one batch of
+        eth_getBlockByNumber)."""
         token = parse_token_id(token_id)
         issued_block = int(self._bill(token).issuedBlock)
-        events = [self._title_event(log) for log in self._logs(self._title_action, token, issued_block, "latest")]
-        times = {b: self.chain.block_time(b) for b in sorted({e.block for e in events})}
+        logs = self._logs(self._title_action, token, issued_block, "latest")
+        events = [self._title_event(log) for log in logs]
+        times = {int(log["blockNumber"]): _int(log["blockTimestamp"]) for log in logs if log.get("blockTimestamp")}
+        missing = [e.block for e in events if e.block not in times]
+        if missing:
+            times.update(self.chain.block_times(missing))
         return [replace(e, timestamp=times[e.block]) for e in events]
 
     def verify_document(self, token_id: int | str, document: dict[str, Any] | Path | str) -> bool:
@@ -299,17 +387,24 @@ class Bills(ContractFacade):
 
     def _issued_token(self, receipt: TxReceipt) -> int:
         """The token a transaction issued (an issue, or an amendment's successor): its BillIssued event."""
-        for log in receipt["logs"]:
-            if to_address(log["address"]) == self.address and HexBytes(log["topics"][0]) == HexBytes(
-                    self._bill_issued.topic):
-                return int(self._bill_issued.process_log(log)["args"]["tokenId"])
+        topic = HexBytes(self._bill_issued.topic)
+        for log in receipt["logs"]:  # BillIssued(uint256 indexed tokenId, ...): the token is the first topic
+            if str(log["address"]).lower() == self.address.lower() and HexBytes(log["topics"][0]) == topic:
+                return int.from_bytes(HexBytes(log["topics"][1]), "big")
         raise TransactionFailed(f"no BillIssued event in transaction {receipt['transactionHash'].to_0x_hex()}")
 
     def _reference(self, token: int, issued_block: int) -> str:
         """The transport document reference, from the bill's BillIssued event (the contract keeps only a hash
-        of it inside the token id)."""
+        of it inside the token id); read once per token."""
+        if token in self._references:
+            return self._references[token]
         logs = self._logs(self._bill_issued, token, issued_block, issued_block)
         if not logs:
             raise TransactionFailed(f"bill {hex(token)} has no BillIssued event in block {issued_block}")
-        return reference_text(self._bill_issued.process_log(logs[0])["args"]["transportDocumentReference"])
+        reference = reference_text(self._bill_issued.process_log(logs[0])["args"]["transportDocumentReference"])
+        self._references[token] = reference
+        return reference
 
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)

@@ -22,6 +22,7 @@ from .credit import CreditRecords
 from .deployment import default_dir as default_deployments_dir
 from .financing import Financings
 from .networks import ANVIL, NetworkProfile, profile
+from .outbox import Outbox, Reconciliation
 from .participants import Participants
 
 
@@ -35,6 +36,8 @@ class Client:
     def __init__(self, chain: Chain, deployments_dir: Path | str = deployments.DEFAULT_DIR) -> None:
         self.chain = chain
         self.deployments_dir = Path(deployments_dir)
+        #: what the outbox reconciliation on connect found and did (resent, mined, conflicts)
+        self.reconciled = Reconciliation()
 
     @classmethod
     def connect(
@@ -45,15 +48,28 @@ class Client:
         deployments: Path | str | None = None,
         chain_id: int | None = None,
         make_request_hook: Callable[[str, Any], None] | None = None,
+        outbox: Path | str | Outbox | bool | None = True,
+        reconcile: bool = True,
     ) -> Client:
         """Connect to the node at `url` (default: the network profile's, http://127.0.0.1:8545).
 
         `network` is a profile or its name ("anvil", "besu"); `deployments` the folder of manifests
         (default `$EBL_DEPLOYMENTS` or ./deployments); `chain_id`, when given, refuses any other chain
-        (WrongChain). ConnectionFailed when the node does not answer."""
+        (WrongChain). ConnectionFailed when the node does not answer.
+
+        `outbox` is the folder of the transaction journals (default `$EBL_OUTBOX` or .ebl/outbox; False or
+        None: no journal). Unless `reconcile` is False, the journal's pending transactions are looked up on
+        the chain first and those the node lost are sent again (`client.reconciled` says what happened);
+        ChainReplaced when the node serves another chain under the same chain id."""
         net = profile(network) if isinstance(network, str) else network
-        chain = Chain.connect(url, net, expected_chain_id=chain_id, make_request_hook=make_request_hook)
-        return cls(chain, deployments if deployments is not None else default_deployments_dir())
+        box = outbox if isinstance(outbox, Outbox) else (
+            None if outbox is None or outbox is False else Outbox(None if outbox is True else outbox))
+        chain = Chain.connect(url, net, expected_chain_id=chain_id, make_request_hook=make_request_hook,
+                              outbox=box)
+        client = cls(chain, deployments if deployments is not None else default_deployments_dir())
+        if reconcile:
+            client.reconciled = chain.reconcile()
+        return client
 
     @cached_property
     def deployment(self) -> deployments.Deployment:

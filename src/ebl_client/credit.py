@@ -7,13 +7,18 @@ identified by (provider, subject, root) and counts only while its provider is an
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3.types import TxReceipt
 
-from .chain import ContractFacade, to_address
-from .errors import CreditRecordNotFound, InvalidInput
-from .hashing import Commitment, Disclosure, canonical_json, text_hash
+from .chain import Call, ContractFacade, ItemResult, to_address
+from .errors import CreditRecordNotFound, EblError, InvalidInput
+from .hashing import DEFAULT_SCHEMA, Commitment, Disclosure, canonical_json, text_hash
 from .models import ConsentRecord, CreditRecord, CreditVerification, Result, VerificationStatus
 
 CONTRACT = "CreditHashRegistry"
@@ -37,6 +42,24 @@ def _timestamp(value: int, what: str) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class AnchorItem:
+    """One anchor of an `anchor_many`: the subject's account, the commitment (a Commitment, a commitment file,
+    or just its root as bytes or hex, with the report schema's name) and the expiry (unix time)."""
+
+    subject: str
+    commitment: Commitment | Path | bytes | str
+    expires_at: int
+    schema: str = DEFAULT_SCHEMA
+
+    def root_and_schema(self) -> tuple[bytes, bytes]:
+        """The root and schema id to anchor; InvalidInput for an unreadable file or a malformed root."""
+        commitment = Commitment.load(self.commitment) if isinstance(self.commitment, Path) else self.commitment
+        if isinstance(commitment, Commitment):
+            return commitment.root, commitment.schema_id
+        return root_bytes(commitment), keccak(text=self.schema)
+
+
 def _hex(raw: bytes) -> str:
     return "0x" + bytes(raw).hex()
 
@@ -58,9 +81,58 @@ class CreditRecords(ContractFacade):
         """Anchor a commitment's root for `subject` until `expires_at` (unix time, within the registry's
         `max_validity`). Caller: an active credit provider, who owns the record."""
         subject = to_address(subject, what="subject")
-        receipt = self._send(sender, "anchor", subject, commitment.root, commitment.schema_id,
-                             _timestamp(expires_at, "expiry"))
-        return self._result(self.get(sender.address, subject, commitment.root), receipt)
+        expiry = _timestamp(expires_at, "expiry")
+        receipt = self._send(sender, "anchor", subject, commitment.root, commitment.schema_id, expiry, label=subject)
+        return self._result(self._anchored(receipt, subject, commitment.root, expiry, self._block_times([receipt])),
+                            receipt)
+
+    def anchor_many(self, items: Iterable[AnchorItem], *, sender: LocalAccount,
+                    batch: str | None = None) -> list[ItemResult[CreditRecord]]:
+        """Anchor many commitments, one `anchor` transaction each, pipelined (see Bills.issue_many): every item
+        checked first in one batch (a refusal is named and never sent), the rest sent in one batch and
+        confirmed together; one ItemResult per item, in order, with its CreditRecord when mined. Unlike
+        `anchor_batch` (one all-or-nothing transaction), one bad item never holds back the others.
+        Caller: an active credit provider."""
+        requests: list[tuple[str, bytes, int] | EblError] = []
+        calls: list[Call | EblError] = []
+        for item in items:
+            try:
+                subject = to_address(item.subject, what="subject")
+                root, schema = item.root_and_schema()
+                expiry = _timestamp(item.expires_at, "expiry")
+            except EblError as exc:
+                requests.append(exc)
+                calls.append(exc)
+                continue
+            requests.append((subject, root, expiry))
+            calls.append(self._call("anchor", subject, root, schema, expiry, label=subject))
+        results: list[ItemResult[CreditRecord]] = self._send_many(calls, sender, None, batch=batch)
+        times = self._block_times([r.receipt for r in results if r.ok and r.receipt is not None])
+        done: list[ItemResult[CreditRecord]] = []
+        for r in results:
+            request = requests[r.index]
+            if r.ok and r.receipt is not None and not isinstance(request, EblError):
+                r = replace(r, value=self._anchored(r.receipt, *request, times))
+            done.append(r)
+        return done
+
+    def _block_times(self, receipts: Sequence[TxReceipt]) -> dict[int, int]:
+        """Block timestamps of mined receipts: from the receipt when the node includes it, else one batch."""
+        stamped: list[Any] = [r for r in receipts if r.get("blockTimestamp")]  # newer nodes (Anvil) include it
+        times = {int(r["blockNumber"]): int(r["blockTimestamp"]) for r in stamped}
+        missing = [int(r["blockNumber"]) for r in receipts if int(r["blockNumber"]) not in times]
+        if missing:
+            times.update(self.chain.block_times(missing))
+        return times
+
+    @staticmethod
+    def _anchored(receipt: TxReceipt, subject: str, root: bytes, expires_at: int,
+                  times: dict[int, int]) -> CreditRecord:
+        """The record an anchor created, from the request and its block: no read-back. Valid: the anchor
+        succeeded, so its provider was active and the expiry in the future."""
+        return CreditRecord(provider=to_address(receipt["from"]), subject=subject, root=_hex(root),
+                            anchored_at=times[int(receipt["blockNumber"])], expires_at=expires_at, revoked=False,
+                            valid=True)
 
     def anchor_batch(self, items: list[tuple[str, bytes]], schema_id: bytes, expires_at: int, *,
                      sender: LocalAccount) -> Result[list[CreditRecord]]:
@@ -134,12 +206,13 @@ class CreditRecords(ContractFacade):
         """`provider`'s record of `root` for `subject`; CreditRecordNotFound when it anchored none."""
         provider, subject, raw_root = (to_address(provider, what="provider"), to_address(subject, what="subject"),
                                        root_bytes(root))
-        r = self.chain.call(self.contract, "record", provider, subject, raw_root)
+        r, valid = self.chain.call_many([(self.contract, "record", (provider, subject, raw_root)),
+                                         (self.contract, "isValid", (provider, subject, raw_root))])
         if int(r.provider, 16) == 0:
             raise CreditRecordNotFound(f"{provider} anchored no record {_hex(raw_root)} for subject {subject}")
         return CreditRecord(
             provider=provider, subject=subject, root=_hex(raw_root), anchored_at=int(r.anchoredAt),
-            expires_at=int(r.expiresAt), revoked=bool(r.revoked), valid=self.is_valid(provider, subject, raw_root),
+            expires_at=int(r.expiresAt), revoked=bool(r.revoked), valid=bool(valid),
         )
 
     def providers_of(self, subject: str, root: bytes | str) -> list[str]:
@@ -169,6 +242,13 @@ class CreditRecords(ContractFacade):
         return bool(self.chain.call(self.contract, "isValid", to_address(provider, what="provider"),
                                     to_address(subject, what="subject"), root_bytes(root)))
 
+    def is_valid_many(self, records: Iterable[tuple[str, str, bytes | str]]) -> list[bool]:
+        """`is_valid` of many (provider, subject, root) records, in JSON-RPC batches of eth_call: how a
+        verifier checks a whole portfolio at once. InvalidInput names the first malformed record."""
+        calls = [(self.contract, "isValid", (to_address(p, what="provider"), to_address(s, what="subject"),
+                                             root_bytes(r))) for p, s, r in records]
+        return [bool(v) for v in self.chain.call_many(calls)]
+
     def verify_field(self, provider: str, subject: str, disclosure: Disclosure) -> bool:
         """On chain: the disclosed field (path, value, salt) is in the tree of `provider`'s valid record of
         `subject`; the contract computes the leaf itself."""
@@ -185,22 +265,23 @@ class CreditRecords(ContractFacade):
         provider, subject, financier, raw_root = (to_address(provider, what="provider"),
                                                   to_address(subject, what="subject"),
                                                   to_address(financier, what="financier"), root_bytes(root))
-        c = self.chain.call(self.contract, "consent", provider, subject, raw_root, financier)
-        live = bool(self.chain.call(self.contract, "hasConsent", provider, subject, raw_root, financier))
+        c, live = self.chain.call_many([(self.contract, "consent", (provider, subject, raw_root, financier)),
+                                        (self.contract, "hasConsent", (provider, subject, raw_root, financier))])
         return ConsentRecord(provider, subject, _hex(raw_root), financier, int(c.grantedAt), int(c.expiresAt),
-                             bool(c.withdrawn), live)
+                             bool(c.withdrawn), bool(live))
 
     def get_verification(self, financier: str, subject: str) -> CreditVerification:
         """`financier`'s verification of `subject` (status NONE when there is none)."""
         financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
-        v: Any = self.chain.call(self.contract, "verification", financier, subject)
+        v, approved = self.chain.call_many([(self.contract, "verification", (financier, subject)),
+                                            (self.contract, "hasApprovedVerification", (financier, subject))])
         status = VerificationStatus(v.status)
         none = status is VerificationStatus.NONE
         return CreditVerification(
             financier=financier, subject=subject, provider=None if none else to_address(v.provider),
             root=None if none else _hex(v.root), status=status, maker=_address_or_none(v.maker),
             recorded_at=int(v.recordedAt), checker=_address_or_none(v.checker), approved_at=int(v.approvedAt),
-            approved_and_valid=self.has_approved_verification(financier, subject),
+            approved_and_valid=bool(approved),
         )
 
     def has_approved_verification(self, financier: str, subject: str) -> bool:

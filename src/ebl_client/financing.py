@@ -272,17 +272,9 @@ class Financings(ContractFacade):
     def get(self, financing_id: int) -> Financing:
         """One financing; FinancingNotFound for an unknown id."""
         fid = _id(financing_id)
-        f: Any = self.chain.call(self.contract, "financing", fid)
-        if FinancingState(f.state) is FinancingState.NONE:
-            raise FinancingNotFound(f"no financing {fid}")
-        return Financing(
-            financing_id=fid, state=FinancingState(f.state), exporter=to_address(f.exporter),
-            importer=to_address(f.importer), financier=None if int(f.financier, 16) == 0 else to_address(f.financier),
-            token=to_address(f.token), principal=int(f.principal), fee=int(f.fee), repaid=int(f.repaid),
-            outstanding=int(self.chain.call(self.contract, "outstanding", fid)),
-            maturity=int(f.maturity), bill=int(f.tokenId), delivered=bool(f.delivered),
-            invoice_fingerprint="0x" + bytes(f.invoiceFingerprint).hex(),
-        )
+        f, outstanding = self.chain.call_many([(self.contract, "financing", (fid,)),
+                                               (self.contract, "outstanding", (fid,))])
+        return _financing(fid, f, outstanding)
 
     def offers(self, financing_id: int) -> list[Offer]:
         """The standing offers on a financing, in the order their financiers first offered (from the
@@ -296,9 +288,11 @@ class Financings(ContractFacade):
         return [o for o in (self.offer_of(financing_id, f) for f in financiers) if o.exists]
 
     def list(self) -> list[Financing]:
-        """Every financing, oldest first."""
+        """Every financing, oldest first (one batch of eth_call for all of them)."""
         count = int(self.chain.call(self.contract, "financingCount"))
-        return [self.get(i) for i in range(1, count + 1)]
+        replies = self.chain.call_many([(self.contract, fn, (i,)) for i in range(1, count + 1)
+                                        for fn in ("financing", "outstanding")])
+        return [_financing(i, replies[2 * (i - 1)], replies[2 * (i - 1) + 1]) for i in range(1, count + 1)]
 
     def offer_of(self, financing_id: int, financier: str) -> Offer:
         """`financier`'s standing offer on a financing (principal 0: none)."""
@@ -366,6 +360,18 @@ class Financings(ContractFacade):
         for log in self.contract.events[event]().process_receipt(receipt, errors=_DISCARD):
             return int(log["args"]["financingId"])
         raise EblError(f"no {event} event in the transaction")
+
+
+def _financing(fid: int, f: Any, outstanding: Any) -> Financing:
+    if FinancingState(f.state) is FinancingState.NONE:
+        raise FinancingNotFound(f"no financing {fid}")
+    return Financing(
+        financing_id=fid, state=FinancingState(f.state), exporter=to_address(f.exporter),
+        importer=to_address(f.importer), financier=None if int(f.financier, 16) == 0 else to_address(f.financier),
+        token=to_address(f.token), principal=int(f.principal), fee=int(f.fee), repaid=int(f.repaid),
+        outstanding=int(outstanding), maturity=int(f.maturity), bill=int(f.tokenId), delivered=bool(f.delivered),
+        invoice_fingerprint="0x" + bytes(f.invoiceFingerprint).hex(),
+    )
 
 
 def _id(financing_id: int) -> int:

@@ -28,6 +28,13 @@ class NetworkProfile:
     request_timeout: float
     #: the URL used when none is given
     default_url: str
+    #: seconds a fee quote (base fee, tip or gas price) is reused before asking the node again; a refused
+    #: fee is asked again at once
+    fee_ttl: float = 10.0
+    #: transactions of one sender sent ahead of their receipts (Besu's --tx-pool-max-future-by-sender is 200)
+    max_in_flight: int = 1000
+    #: requests in one JSON-RPC batch (Besu's --rpc-http-max-batch-size is 1,024)
+    max_batch: int = 1000
 
 
 ANVIL = NetworkProfile(
@@ -38,6 +45,7 @@ ANVIL = NetworkProfile(
 BESU = NetworkProfile(
     name="besu", tx_type="legacy", gas_price=0, poa=True,
     receipt_timeout=60.0, poll_interval=0.5, request_timeout=30.0, default_url="http://127.0.0.1:8545",
+    max_in_flight=200,
 )
 
 PROFILES: dict[str, NetworkProfile] = {p.name: p for p in (ANVIL, BESU)}

@@ -94,8 +94,9 @@ class Participants(ContractFacade):
     def list(self) -> list[Participant]:
         """Every onboarded participant, in onboarding order (the escrow contract included)."""
         count = int(self.chain.call(self.contract, "participantCount"))
-        accounts = [self.chain.call(self.contract, "accountAt", i) for i in range(count)]
-        return [_participant(a, self.chain.call(self.contract, "participant", a)) for a in accounts]
+        accounts = self.chain.call_many([(self.contract, "accountAt", (i,)) for i in range(count)])
+        records = self.chain.call_many([(self.contract, "participant", (a,)) for a in accounts])
+        return [_participant(a, p) for a, p in zip(accounts, records, strict=True)]
 
     def is_active(self, account: str, role: Role) -> bool:
         """Whether `account` is active and holds every bit of `role`."""

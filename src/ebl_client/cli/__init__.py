@@ -17,4 +17,7 @@ for _command in (node.node, deploy.deploy, participants.participants, bill.bill,
 bill.bill.add_command(views.bill_list)
 finance.finance.add_command(views.finance_book)
 
+# importing registers them: `ebl tx`, and `ebl bill issue-many` / `ebl credit anchor-many` on their groups
+from . import bulk, tx  # noqa: E402, F401
+
 __all__ = ["cli", "main"]
