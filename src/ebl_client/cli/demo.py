@@ -21,12 +21,14 @@ ROOT_OPTIONS = {"rpc_url": "--rpc-url", "network": "--network", "chain_id": "--c
 
 @click.command("demo")
 @click.option("--state-file", type=click.Path(path_type=Path), default=None,
-              help=f"Embedded Anvil state. [default: {STATE_FILE}; {BESU_LIKE_STATE_FILE} with --besu-like]")
+              help=f"Embedded Anvil state; the directory and the index go beside it. [default: {STATE_FILE}; "
+                   f"{BESU_LIKE_STATE_FILE} with --besu-like]")
 @click.option("--deployments", "deployments_dir", type=click.Path(path_type=Path),
               default=deployments.default_dir,
               help=f"Manifest directory. [default: ${deployments.DIR_ENV} or {deployments.DEFAULT_DIR}]")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=story.Options.work_dir, show_default=True,
-              help="Where the credit commitment is kept.")
+              help="Where the commitment, the service's database and keystore and the audit trail are kept, in "
+                   "<work dir>/<chain id>/.")
 @click.option("--besu-like", is_flag=True,
               help="Start the embedded Anvil Besu-like (chain 1337, free gas, 1 s blocks) and use the besu profile.")
 @click.option("--rpc-url", default=None,
