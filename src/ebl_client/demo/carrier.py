@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ..chain import Chain
+from ..client import Client
 from ..service import auth, carrier, manifest, store
 from ..service.config import DEFAULT_PLATFORM, Acting, CallbackSettings, ServiceConfig
 from ..service.runner import ServiceThread
@@ -145,8 +145,8 @@ def _expect(response: httpx.Response, status: int, call: str) -> httpx.Response:
 
 
 class PlatformService:
-    """`ebl serve` in this process on a loopback port, over the node and the staged files, signing for the
-    carrier (its `keystore` written here, the password from a variable set only while the service loads it)."""
+    """`ebl serve` in this process on a loopback port, over the demo's own connection and the staged files,
+    signing for the carrier (its `keystore` written here; the password handed over in memory)."""
 
     def __init__(self, chain: Chain, deployments_dir: Path, *, directory: Path, index_url: str, database: Path,
                  keystore: Path, signer: LocalAccount) -> None:
@@ -159,7 +159,8 @@ class PlatformService:
             rpc_url=chain.url, network=chain.profile.name, chain_id=chain.chain_id, deployments=deployments_dir,
             index_url=index_url, index_sync=True, interval=0.2, directory=directory,
             callbacks=CallbackSettings(timeout=5.0, initial_backoff=0.2, max_backoff=1.0, max_attempts=50),
-            participants=(Acting(signer.address, self.keystore, PASSWORD_ENV),))
+            participants=(Acting(signer.address, self.keystore, PASSWORD_ENV, password_value=KEYSTORE_PASSWORD),))
+        self.client = Client(chain, deployments_dir)  # the demo's own connection (the Besu audit sees its calls)
         self.thread: ServiceThread | None = None
 
     @property
@@ -179,30 +180,11 @@ class PlatformService:
             _, api_key = auth.add_key(engine, self.signer.address, carrier_label)
         finally:
             engine.dispose()
-        with _variable(PASSWORD_ENV, KEYSTORE_PASSWORD):  # the service reads it once, while it starts
-            self.thread = ServiceThread(self.config).start()
+        self.thread = ServiceThread(self.config, client=self.client).start()
         return api_key
 
     def stop(self) -> None:
-        """Stop the service (its workers finish their step) and close its databases."""
+        """Stop the service (its workers finish their step; it closes its databases)."""
         thread, self.thread = self.thread, None
-        if thread is None:
-            return
-        thread.stop()
-        platform = thread.platform
-        if platform is not None:
-            for engine in (platform.db, platform.index_writer, platform.index):
-                engine.dispose()
-
-
-@contextmanager
-def _variable(name: str, value: str) -> Iterator[None]:
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
+        if thread is not None:
+            thread.stop()

@@ -70,5 +70,9 @@ def synced(chain: Chain, deployment: Deployment, url: str | None = None, *, dire
     its queries, names from the `directory` file when given: what the demo calls for the regulator's report."""
     url = url or default_url(chain.chain_id)
     engine = open_index(url, writer=True)
-    Indexer(chain, deployment, engine, page_size=page_size).sync()
-    return Queries(open_index(url), checked_directory(engine, directory, chain_id=chain.chain_id))
+    try:
+        Indexer(chain, deployment, engine, page_size=page_size).sync()
+        checked = checked_directory(engine, directory, chain_id=chain.chain_id)
+    finally:
+        engine.dispose()
+    return Queries(open_index(url), checked)

@@ -72,8 +72,12 @@ class Acting:
     password_env: str
     #: the variable holding the Authorization header value the service sends with its calls to this carrier
     callback_token_env: str | None = None
+    #: for an embedding program that holds the password itself (the config file only ever names a variable)
+    password_value: str | None = field(default=None, repr=False)
 
     def password(self) -> str:
+        if self.password_value is not None:
+            return self.password_value
         value = os.environ.get(self.password_env)
         if value is None:
             raise InvalidInput(f"the keystore of {self.account} needs its password in ${self.password_env}")

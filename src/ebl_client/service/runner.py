@@ -14,6 +14,7 @@ from types import TracebackType
 
 import uvicorn
 
+from ..client import Client
 from ..errors import EblError
 from .app import create_app
 from .config import ServiceConfig
@@ -23,9 +24,11 @@ from .runtime import Platform
 class ServiceThread:
     """`ebl serve` inside this process: `start()` returns once it answers; `stop()` waits for its workers."""
 
-    def __init__(self, config: ServiceConfig, *, startup_timeout: float = 60.0) -> None:
+    def __init__(self, config: ServiceConfig, *, startup_timeout: float = 60.0, client: Client | None = None) -> None:
         self.config = config
         self.startup_timeout = startup_timeout
+        #: an embedding program's own client (its connection, request hook and outbox) for the service to use
+        self.client = client
         self.platform: Platform | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -40,7 +43,7 @@ class ServiceThread:
         return f"http://{self.config.host}:{self.port}"
 
     def start(self) -> ServiceThread:
-        self.platform = Platform(self.config)
+        self.platform = Platform(self.config, self.client)
         app = create_app(self.platform)
         self._server = uvicorn.Server(uvicorn.Config(app, host=self.config.host, port=self.config.port,
                                                      lifespan="on", log_level="warning", server_header=False))

@@ -63,8 +63,11 @@ class Platform:
         self.surrender_lock = threading.Lock()
 
     def close(self) -> None:
-        """Let another service work the database (the process ending does the same)."""
+        """Let another service work the database (the process ending does the same) and close the
+        connections to it and to the index."""
         self._instance.release()
+        for engine in (self.db, self.index_writer, self.index):
+            engine.dispose()
 
     @staticmethod
     def _load(account: str, keystore: Path, password: str) -> LocalAccount:
