@@ -49,7 +49,8 @@ class Recorder:
                 yield record
         finally:
             self._adopted = None
-        mined = [*receipts, *adopted]
+        # the service may send through this very connection (its journal has it already): count each once
+        mined = list({r["transactionHash"]: r for r in [*receipts, *adopted]}.values())
         record["transactions"] = [{"hash": r["transactionHash"].to_0x_hex(), "block": int(r["blockNumber"]),
                                    "gasUsed": int(r["gasUsed"]), "status": int(r["status"]), "sender": r["from"]}
                                   for r in mined]
