@@ -395,14 +395,24 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
 
 
 def exit_code(exc: BaseException) -> ExitCode:
-    """The category of `exc` (see `ExitCode`): by `EXIT_CODES`; an OSError about a path (one that escaped
-    the client's own checks) is LOCAL; anything else is INTERNAL, a bug."""
+    """The category of `exc` (see `ExitCode`): by `EXIT_CODES`; of the OSErrors that escaped the client's own
+    checks, one about a path is LOCAL and a network error (a refused or reset connection, a timeout, requests'
+    and urllib3's errors) is NODE; anything else is INTERNAL, a bug."""
     for kind, code in EXIT_CODES:
         if isinstance(exc, kind):
             return code
-    if isinstance(exc, OSError) and exc.filename is not None:
-        return ExitCode.LOCAL
+    if isinstance(exc, OSError):
+        if exc.filename is not None:
+            return ExitCode.LOCAL
+        if is_network_error(exc):
+            return ExitCode.NODE
     return ExitCode.INTERNAL
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """A connection that could not be made or broke, or an answer that did not come in time."""
+    return isinstance(exc, ConnectionError | TimeoutError) or \
+        type(exc).__module__.split(".")[0] in ("requests", "urllib3")
 
 
 def details(exc: BaseException) -> dict[str, Any]:
@@ -415,7 +425,8 @@ def details(exc: BaseException) -> dict[str, Any]:
         group = next((c.__name__ for c in type(exc).__mro__[1:]
                       if c is not ContractRevert and issubclass(c, ContractRevert) and "message" not in c.__dict__),
                      None)
-        found: dict[str, Any] = {"error": type(exc).__name__, "values": jsonable(exc.values)}
+        values = {k: hex(v) if k in _TOKEN_ID_ARGS and isinstance(v, int) else v for k, v in exc.values.items()}
+        found: dict[str, Any] = {"error": type(exc).__name__, "values": jsonable(values)}
         if type(exc).signature:
             found["signature"] = type(exc).signature
         if group and group != type(exc).__name__:

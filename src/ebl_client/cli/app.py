@@ -34,7 +34,7 @@ from ..client import Client
 from ..errors import ExitCode
 from ..models import Result
 from ..networks import PROFILES
-from .files import checked_folder
+from .files import checked_folder, read_json
 from .values import UInt
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,6 +78,10 @@ class Context:
         """The signing key: the --keystore file (password from $EBL_KEYSTORE_PASSWORD, else a prompt on a
         terminal) or the hex key in the variable named by --key-env. The key is never printed."""
         if self.keystore is not None:
+            try:  # readable JSON, not nested past reason: what eth-account's reader cannot promise
+                read_json(self.keystore, "keystore")
+            except errors.InvalidInput as exc:
+                raise errors.SignerError(str(exc)) from None
             password = os.environ.get(keys.PASSWORD_ENV)
             if password is None and sys.stdin.isatty():
                 password = click.prompt(f"Password for {self.keystore}", hide_input=True)
@@ -160,15 +164,17 @@ def classify(exc: BaseException) -> tuple[ExitCode, str, dict[str, Any]]:
         return code, message, {"type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
     if isinstance(exc, errors.EblError):
         return code, str(exc), errors.details(exc)
-    # an OSError about a path that escaped the commands' own checks
-    assert isinstance(exc, OSError)
+    assert isinstance(exc, OSError)  # one that escaped the commands' own checks: about a path, or the network
+    if code is ExitCode.NODE:
+        return code, f"the node did not answer: {type(exc).__name__}: {exc}", {"type": type(exc).__name__}
     return code, f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}", errors.details(exc)
 
 
 def report(exc: BaseException, *, as_json: bool) -> int:
     """Print `exc` as one line on stderr (JSON under --json) and return its exit code."""
     code, message, found = classify(exc)
-    message = " ".join(message.split())  # one line, whatever the message quoted
+    # one line, whatever the message quoted; bytes that were not UTF-8 on the command line shown escaped
+    message = " ".join(message.split()).encode("utf-8", "backslashreplace").decode("utf-8")
     if len(message) > MAX_MESSAGE:
         half = MAX_MESSAGE // 2
         message = f"{message[:half]} … {message[-half:]}"

@@ -17,11 +17,12 @@ from .app import Action, Context, F, pass_ctx, sends
 from .files import read_json
 from .index import index_option, public_history, verify_history
 from .output import emit_json, emit_table, sent_pause, show_info, show_pairs, show_sent
-from .values import TOKEN_ID, Address
+from .values import TEXT, TOKEN_ID, Address
 
 
 def remark_option(fn: F) -> F:
-    return click.option("--remark", default="", help="Free text kept off chain; its keccak256 goes into the event.")(fn)
+    return click.option("--remark", default="", type=TEXT,
+                        help="Free text kept off chain; its keccak256 goes into the event.")(fn)
 
 
 #: TOKEN in decimal or 0x-hex, positive and below 2**256; anything else is a usage mistake (exit 2)
@@ -30,7 +31,10 @@ token_argument = click.argument("token", type=TOKEN_ID)
 
 def read_document(path: Path) -> dict[str, Any]:
     """A transport document file: readable (else exit LOCAL), JSON, an object (else exit INVALID)."""
-    return load_document(read_json(path, "document"))
+    data = read_json(path, "document")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"document {path} is not a transport document (a JSON object)")
+    return load_document(data)
 
 
 def bill_action(name: str, *, remark: bool = True) -> Callable[[Callable[..., Any]], click.Command]:
@@ -184,7 +188,7 @@ def bill_amend(ctx: Context, token: int, document: Path, remark: str) -> Action[
 
 
 @bill_action("switch-to-paper", remark=False)
-@click.option("--reason", required=True, help="Kept off chain; its hash goes into the event.")
+@click.option("--reason", required=True, type=TEXT, help="Kept off chain; its hash goes into the event.")
 @sends(sent_bill)
 def bill_switch_to_paper(ctx: Context, token: int, reason: str) -> Action[Bill]:
     """Void the eBL because a paper original replaces it (carrier), once its holder surrendered it for
@@ -210,7 +214,7 @@ def bill_unpause(ctx: Context) -> Action[bool]:
 @click.argument("token", required=False, type=TOKEN_ID)
 @click.option("--carrier", default=None, type=Address("carrier"),
               help="With --reference: the carrier's live bill for a reference.")
-@click.option("--reference", default=None)
+@click.option("--reference", default=None, type=TEXT)
 @pass_ctx
 def bill_show(ctx: Context, token: int | None, carrier: str | None, reference: str | None) -> None:
     """One bill, by TOKEN or by --carrier and --reference."""

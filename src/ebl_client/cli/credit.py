@@ -25,7 +25,7 @@ from ..models import ConsentRecord, CreditRecord, CreditVerification, Result, ut
 from .app import Action, Context, F, pass_ctx, sends
 from .files import read_json, write_text
 from .output import days, emit_json, sent_setting, show_info, show_pairs, show_sent, yes
-from .values import DAY, Address, Hex32, expiry_options, resolve_expiry
+from .values import DAY, TEXT, Address, Hex32, expiry_options, resolve_expiry
 
 SUBJECT, PROVIDER, FINANCIER, ROOT = Address("subject"), Address("provider"), Address("financier"), Hex32("root")
 
@@ -148,7 +148,7 @@ def credit() -> None:
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Commitment file to write (default REPORT.commitment.json); never overwritten.")
-@click.option("--schema", default=hashing.DEFAULT_SCHEMA, show_default=True)
+@click.option("--schema", default=hashing.DEFAULT_SCHEMA, show_default=True, type=TEXT)
 @pass_ctx
 def credit_commit(ctx: Context, report: Path, out: Path | None, schema: str) -> None:
     """Salt and hash every field of REPORT into a commitment file. Uploads nothing."""
@@ -185,7 +185,7 @@ def credit_anchor(ctx: Context, subject: str, commitment_file: Path, expires: da
                    "provider that anchored this root for this subject.")
 @click.option("--as-supervisor", is_flag=True,
               help="Revoke another provider's record, as the registry admin or an active regulator.")
-@click.option("--reason", default="", help="Kept off chain; its hash goes into the event.")
+@click.option("--reason", default="", type=TEXT, help="Kept off chain; its hash goes into the event.")
 @sends(sent_record("revoked"))
 def credit_revoke(ctx: Context, subject: str, root: bytes, provider: str | None, as_supervisor: bool,
                   reason: str) -> Action[CreditRecord]:
@@ -262,7 +262,7 @@ def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: st
 @credit.command("disclose")
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
-@click.option("--field", "path", required=True, help="JSON Pointer of the field, e.g. /rating/grade.")
+@click.option("--field", "path", required=True, type=TEXT, help="JSON Pointer of the field, e.g. /rating/grade.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the disclosure here (default stdout).")
 @pass_ctx

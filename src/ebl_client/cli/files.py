@@ -12,7 +12,9 @@ This module imports nothing of `cli.app`: the index commands use it too.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -42,28 +44,39 @@ def read_bytes(path: Path, what: str = "") -> bytes:
 
 
 def read_json(path: Path, what: str = "file") -> Any:
-    """A JSON file strictly parsed (no duplicate keys, no NaN: `hashing.parse_json`), at most MAX_DEPTH deep."""
+    """A JSON file strictly parsed (no duplicate keys, no NaN: `hashing.parse_json`), at most MAX_DEPTH deep.
+    The depth is measured before parsing: the C parser recurses, and deep enough input would exhaust the stack
+    before Python's recursion limit stops it."""
     raw = read_bytes(path, what)
     label = f"{what} {path}"
     try:
-        data = parse_json(raw, what=label)
+        text = raw.decode(json.detect_encoding(raw))
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InvalidInput(f"{label} is not valid JSON ({exc})") from None
+    if too_deep(text, MAX_DEPTH):
+        raise InvalidInput(f"{label} is nested more than {MAX_DEPTH} levels deep")
+    try:
+        return parse_json(text, what=label)
     except RecursionError:
         raise InvalidInput(f"{label} is nested more than {MAX_DEPTH} levels deep") from None
-    if depth(data) > MAX_DEPTH:
-        raise InvalidInput(f"{label} is nested more than {MAX_DEPTH} levels deep")
-    return data
 
 
-def depth(value: Any) -> int:
-    """How deep JSON nests (a scalar is 0, `[]` is 1), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            level += 1
-            deepest = max(deepest, level)
-            stack.extend((child, level) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def too_deep(text: str, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` deep (brackets in strings do not count),
+    without parsing it."""
+    depth = 0
+    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def checked_folder(path: Path, what: str = "folder") -> Path:

@@ -18,7 +18,7 @@ from ..models import Financing, Offer, Reservation, Result, Token, utc_time
 from .app import Action, Context, pass_ctx, sends
 from .files import read_json
 from .output import days, emit_json, emit_table, sent_pause, sent_setting, show_pairs, show_sent, yes
-from .values import DAY, FINANCING_ID, TOKEN_ID, Address, maturity_options, resolve_maturity, shown, utc_date
+from .values import DAY, FINANCING_ID, TEXT, TOKEN_ID, Address, maturity_options, resolve_maturity, shown, utc_date
 
 FINANCIER, SETTLEMENT_TOKEN = Address("financier"), Address("token")
 
@@ -31,6 +31,14 @@ def token_units(ctx: Context, token: str, amount: str, *, zero: bool = False) ->
     if zero and amount.strip() in ("0", "0.0", "0.00"):
         return 0
     return money.parse_units(amount, decimals)
+
+
+def read_invoice(path: Path) -> dict[str, Any]:
+    """An invoice JSON file: readable (else exit 6), a JSON object (else exit 3)."""
+    data = read_json(path, "invoice")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"invoice {path} is not an invoice (a JSON object with sellerId, buyerId, ...)")
+    return data
 
 
 def amount(units: int, token: Token) -> str:
@@ -106,7 +114,7 @@ def fingerprint_of(value: str) -> str:
     except (OSError, ValueError):  # a name the system cannot take (a NUL byte)
         is_file = False
     if is_file:
-        return "0x" + fingerprint(read_json(Path(text), "invoice")).hex()
+        return "0x" + fingerprint(read_invoice(Path(text))).hex()
     try:
         raw = bytes.fromhex(text.removeprefix("0x"))
     except ValueError:
@@ -139,7 +147,7 @@ def finance() -> None:
 @pass_ctx
 def finance_fingerprint(ctx: Context, invoice: Path) -> None:
     """The invoice's fingerprint (key in $EBL_FINGERPRINT_KEY) and its normalised fields."""
-    data = read_json(invoice, "invoice")
+    data = read_invoice(invoice)
     normalised = normalise_invoice(data)
     info = {"fingerprint": "0x" + fingerprint(data).hex(), "normalised": normalised}
     show_pairs(ctx, "invoice fingerprint", info, [("fingerprint", info["fingerprint"]), *normalised.items()])
@@ -148,7 +156,7 @@ def finance_fingerprint(ctx: Context, invoice: Path) -> None:
 @finance.command("request")
 @click.argument("token", type=TOKEN_ID)
 @click.option("--importer", required=True, type=Address("importer"))
-@click.option("--amount", required=True, help="Requested amount in token units, e.g. 1000000.00.")
+@click.option("--amount", required=True, type=TEXT, help="Requested amount in token units, e.g. 1000000.00.")
 @click.option("--token", "settlement_token", required=True, type=SETTLEMENT_TOKEN,
               help="Allowlisted settlement stablecoin.")
 @click.option("--invoice", type=click.Path(path_type=Path), required=True,
@@ -162,7 +170,7 @@ def finance_request(ctx: Context, token: int, importer: str, amount: str, settle
     settings`); the invoice is reserved for the reservation period. A refused request leaves the bill as it
     was."""
     token_id = token
-    fp = fingerprint(read_json(invoice, "invoice"))
+    fp = fingerprint(read_invoice(invoice))
     maturity = resolve_maturity(ctx, expires, valid_days)
     units = token_units(ctx, settlement_token, amount)
     return lambda signer: ctx.client().finance.request(token_id, importer, units, settlement_token, maturity, fp,
@@ -171,8 +179,8 @@ def finance_request(ctx: Context, token: int, importer: str, amount: str, settle
 
 @finance.command("offer")
 @financing_argument
-@click.option("--principal", required=True)
-@click.option("--fee", required=True)
+@click.option("--principal", required=True, type=TEXT)
+@click.option("--fee", required=True, type=TEXT)
 @maturity_options
 @sends(sent_offer("offer"))
 def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, expires: datetime | None,
@@ -223,8 +231,8 @@ def finance_offers(ctx: Context, financing_id: int) -> None:
 @finance.command("accept")
 @financing_argument
 @click.option("--financier", required=True, type=FINANCIER)
-@click.option("--principal", default=None, help="The principal you saw: refuse if the offer says otherwise.")
-@click.option("--fee", default=None, help="The fee you saw: refuse if the offer says otherwise.")
+@click.option("--principal", default=None, type=TEXT, help="The principal you saw: refuse if the offer says otherwise.")
+@click.option("--fee", default=None, type=TEXT, help="The fee you saw: refuse if the offer says otherwise.")
 @maturity_options
 @sends(sent_financing("offer accepted"))
 def finance_accept(ctx: Context, financing_id: int, financier: str, principal: str | None, fee: str | None,
@@ -299,7 +307,7 @@ def finance_redeliver(ctx: Context, financing_id: int) -> Action[Financing]:
 
 @finance.command("repay")
 @financing_argument
-@click.option("--amount", required=True, help="In token units; more than outstanding is capped.")
+@click.option("--amount", required=True, type=TEXT, help="In token units; more than outstanding is capped.")
 @sends(sent_financing("repaid"))
 def finance_repay(ctx: Context, financing_id: int, amount: str) -> Action[Financing]:
     """Repay part or all (anyone, usually the importer); full repayment releases the bill to the importer."""
@@ -342,7 +350,7 @@ def finance_allow_token(ctx: Context, settlement_token: str, remove: bool) -> Ac
 
 
 @finance.command("reservation")
-@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT", type=TEXT)
 @pass_ctx
 def finance_reservation(ctx: Context, fingerprint_or_invoice: str) -> None:
     """Who holds an invoice: the financing that reserved (or financed) FINGERPRINT, and until when. FINGERPRINT
@@ -352,8 +360,9 @@ def finance_reservation(ctx: Context, fingerprint_or_invoice: str) -> None:
 
 
 @finance.command("release-reservation")
-@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
-@click.option("--reason", required=True, help="The dispute's decision; kept off chain, its hash goes into the event.")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT", type=TEXT)
+@click.option("--reason", required=True, type=TEXT,
+              help="The dispute's decision; kept off chain, its hash goes into the event.")
 @sends(sent_reservation)
 def finance_release_reservation(ctx: Context, fingerprint_or_invoice: str, reason: str) -> Action[Reservation]:
     """Release a disputed invoice reservation (never a financed invoice); the financing that held it can no

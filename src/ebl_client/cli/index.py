@@ -29,7 +29,7 @@ from ..index import checked_directory, queries, store, sync
 from ..models import TitleEvent, jsonable, utc_time
 from ..networks import profile
 from .files import checked_folder, read_json
-from .values import TOKEN_ID
+from .values import TOKEN_ID, FiniteRange
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_ENV = "EBL_INDEX"
@@ -221,7 +221,7 @@ def index_sync(root: RootOptions, index_url: str | None, page_size: int, confirm
 
 @index.command("watch")
 @sync_options
-@click.option("--interval", type=click.FloatRange(min=0.1, max=3600), default=2.0, show_default=True,
+@click.option("--interval", type=FiniteRange(min=0.1, max=3600), default=2.0, show_default=True,
               help="Seconds between polls for new blocks.")
 @pass_root
 def index_watch(root: RootOptions, index_url: str | None, page_size: int, confirmations: int,

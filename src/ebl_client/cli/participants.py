@@ -14,7 +14,7 @@ from ..hashing import identifier_hash, new_salt
 from ..models import Participant, Result, Role
 from .app import Action, Context, pass_ctx, sends
 from .output import emit_json, emit_table, show_sent
-from .values import Address, Hex32
+from .values import TEXT, Address, Hex32
 
 ACCOUNT, INSTITUTION = Address("account"), Address("institution")
 
@@ -76,9 +76,10 @@ def participants() -> None:
 
 @participants.command("add")
 @click.argument("account", type=ACCOUNT)
-@click.option("--roles", required=True, help="Comma-separated: " + ", ".join(r.name.lower() for r in Role if r.name))
-@click.option("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 code, e.g. HK, CN.")
-@click.option("--identifier", default=None,
+@click.option("--roles", required=True, type=TEXT,
+              help="Comma-separated: " + ", ".join(r.name.lower() for r in Role if r.name))
+@click.option("--jurisdiction", required=True, type=TEXT, help="ISO 3166-1 alpha-2 code, e.g. HK, CN.")
+@click.option("--identifier", default=None, type=TEXT,
               help="Legal identifier (LEI, unified social credit code); only its salted hash goes on chain.")
 @click.option("--salt", default=None, type=Hex32("--salt"),
               help="32-byte hex salt for --identifier (default: a new random salt, printed once).")
@@ -128,7 +129,7 @@ def participants_show(ctx: Context, account: str) -> None:
 
 @participants.command("set-roles")
 @click.argument("account", type=ACCOUNT)
-@click.option("--roles", required=True, help="The new complete set of roles, comma-separated.")
+@click.option("--roles", required=True, type=TEXT, help="The new complete set of roles, comma-separated.")
 @click.option("--institution", default=None, type=INSTITUTION,
               help="For a verifier officer: the financier it works for.")
 @sends(sent_participant("roles set"))
@@ -140,7 +141,7 @@ def participants_set_roles(ctx: Context, account: str, roles: str, institution: 
 
 @participants.command("suspend")
 @click.argument("account", type=ACCOUNT)
-@click.option("--reason", default="", help="Why; kept off chain, its hash goes into the event.")
+@click.option("--reason", default="", type=TEXT, help="Why; kept off chain, its hash goes into the event.")
 @sends(sent_participant("suspended"))
 def participants_suspend(ctx: Context, account: str, reason: str) -> Action[Participant]:
     """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill, and its credit

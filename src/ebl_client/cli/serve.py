@@ -28,7 +28,7 @@ from ..service import config as configs
 from .app import Context, cli
 from .files import checked_folder, read_bytes
 from .output import emit_json, emit_table
-from .values import PORT, Address, UInt
+from .values import PORT, TEXT, Address, UInt
 
 SETTINGS = "ebl.serve.settings"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -84,8 +84,11 @@ def serve(click_ctx: click.Context, config_file: Path | None, host: str | None, 
           database: str | None, index_url: str | None, directory: Path | None, platform: str | None) -> None:
     """Serve the DCSA eBL APIs and the back-office API; Ctrl-C or SIGTERM stops it cleanly."""
     root: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
-    if config_file is not None:
-        read_bytes(config_file, "service configuration")  # missing or unreadable: one line naming it (exit 6)
+    if config_file is not None:  # missing or unreadable: one line naming it (exit 6); not text: exit 3
+        try:
+            read_bytes(config_file, "service configuration").decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"the service configuration {config_file} is not UTF-8 text ({exc.reason})") from None
     try:
         settings = configs.load(config_file)
     except RecursionError:
@@ -148,7 +151,7 @@ def keys() -> None:
 
 @keys.command("add")
 @click.argument("account", type=Address("account"))
-@click.option("--label", default="", help="What the key is for (shown by `keys list`).")
+@click.option("--label", default="", type=TEXT, help="What the key is for (shown by `keys list`).")
 @click.pass_context
 def keys_add(click_ctx: click.Context, account: str, label: str) -> None:
     """Make an API key for ACCOUNT and print it: it cannot be shown again."""
@@ -182,7 +185,7 @@ def keys_list(click_ctx: click.Context, account: str | None) -> None:
 
 
 @keys.command("revoke")
-@click.argument("key_id")
+@click.argument("key_id", type=TEXT)
 @click.pass_context
 def keys_revoke(click_ctx: click.Context, key_id: str) -> None:
     """Revoke an API key at once."""

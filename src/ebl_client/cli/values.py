@@ -50,7 +50,7 @@ class UInt(click.ParamType):
                  bound: str | None = None) -> None:
         self.what, self.minimum, self.maximum, self.hex_ok = what, minimum, maximum, hex_ok
         self.bound = bound or ("below 2**256" if maximum == MAX_UINT256 else f"at most {maximum}")
-        self._pattern = re.compile(r"0[xX][0-9a-fA-F]{1,64}|[0-9]{1,80}" if hex_ok else r"[0-9]{1,80}", re.ASCII)
+        self._pattern = re.compile(r"0[xX][0-9a-fA-F]{1,64}|-?[0-9]{1,80}" if hex_ok else r"-?[0-9]{1,80}", re.ASCII)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -97,6 +97,30 @@ class Address(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class Text(click.ParamType):
+    """Free text (a remark, a reason, an identifier, a label): valid UTF-8, at most `max_length` characters.
+    Bytes on the command line that are not UTF-8 reach Python as lone surrogates, which no hash or database
+    can take: refused here, as a usage mistake."""
+
+    name = "text"
+
+    def __init__(self, max_length: int = 10_000) -> None:
+        self.max_length = max_length
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{shown(text)} is not UTF-8 text (the command line held bytes that are not UTF-8)", param, ctx)
+        if len(text) > self.max_length:
+            self.fail(f"{shown(text)} is longer than {self.max_length} characters", param, ctx)
+        return text
+
+
+TEXT = Text()
+
+
 class Hex32(click.ParamType):
     """32 bytes as 64 hex digits, with or without 0x (a commitment root, a salt, a hash)."""
 
@@ -114,6 +138,16 @@ class Hex32(click.ParamType):
         return bytes.fromhex(text[2:] if text[:2].lower() == "0x" else text)
 
 
+class FiniteRange(click.FloatRange):
+    """A FloatRange that also refuses nan (which compares false with every bound) and infinities."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        converted = super().convert(value, param, ctx)
+        if not math.isfinite(converted):
+            self.fail(f"{shown(value)} is not a finite number", param, ctx)
+        return converted
+
+
 class Days(click.FloatRange):
     """A positive, finite number of days (fractions allowed), at most MAX_DAYS."""
 
@@ -125,7 +159,7 @@ class Days(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         converted = super().convert(value, param, ctx)
         if not math.isfinite(converted):
-            self.fail(f"{value!r} is not a finite number of days", param, ctx)
+            self.fail(f"{shown(value)} is not a finite number of days", param, ctx)
         return converted
 
 
