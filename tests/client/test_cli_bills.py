@@ -222,3 +222,29 @@ def test_pause_stops_every_bill_until_unpause(trade, chain, admin, tmp_path):
     one_error_line(t["run"]("bill", "unpause"), ExitCode.REFUSED, "ExpectedPause")
     moved = sent(t["as"]("shipper", "--json", "bill", "transfer", token, "--to", t["bank"].address), "bill")
     assert moved["holder"] == t["bank"].address
+
+
+def test_history_reads_the_index_when_current_and_verifies_it_against_the_chain(trade, tmp_path):
+    t, token = trade, str(trade["token"])
+    index, no_index = ({"EBL_INDEX": f"sqlite:///{tmp_path / name}"} for name in ("index.sqlite", "none.sqlite"))
+    assert t["run"]("index", "sync", **index).exit_code == 0
+    from_index = t["run"]("bill", "history", token, **index)
+    assert from_index.exit_code == 0 and "(index)" in from_index.stdout, from_index.stderr
+    assert json.loads(t["run"]("--json", "bill", "history", token, **index).stdout) == \
+        json.loads(t["run"]("--json", "bill", "history", token, **no_index).stdout)
+
+    # a new action: the index is behind, so the chain answers (and says why), and --verify finds the difference
+    assert t["as"]("shipper", "bill", "transfer", token, "--to", t["bank"].address).exit_code == 0
+    behind = t["run"]("--json", "bill", "history", token, **index)
+    assert [e["action"] for e in json.loads(behind.stdout)] == ["issue", "transfer"]
+    assert "note: the index is at block" in behind.stderr and "reading the chain" in behind.stderr
+    differs = t["run"]("bill", "history", token, "--verify", **index)
+    one_error_line(differs, ExitCode.NO, "differs from the chain's", "the index has 1 actions, the chain 2")
+    as_json = json.loads(t["run"]("--json", "bill", "history", token, "--verify", **index).stderr)["error"]
+    assert as_json["code"] == "no" and as_json["details"]["tokenId"] == t["token"]
+
+    assert t["run"]("index", "sync", **index).exit_code == 0
+    verified = t["run"]("bill", "history", token, "--verify", **index)
+    assert verified.exit_code == 0 and "(index, verified)" in verified.stdout
+    assert "verified: the index's 2 actions are the chain's" in verified.stderr
+    one_error_line(t["run"]("bill", "history", token, "--verify", **no_index), ExitCode.INVALID, "there is no index")
