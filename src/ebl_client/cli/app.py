@@ -156,7 +156,9 @@ def classify(exc: BaseException) -> tuple[ExitCode, str, dict[str, Any]]:
         elif isinstance(exc, click.NoSuchOption | click.BadOptionUsage):
             found["option"] = exc.option_name
         return ExitCode.USAGE, exc.format_message() + where, found
-    if isinstance(exc, click.ClickException):  # click's other errors (a file it could not open)
+    if isinstance(exc, click.FileError):  # a click.File it could not open
+        return ExitCode.LOCAL, exc.format_message(), {"path": exc.ui_filename}
+    if isinstance(exc, click.ClickException):  # click's other errors
         return ExitCode.INVALID, exc.format_message(), {}
     code = errors.exit_code(exc)
     if code is ExitCode.INTERNAL:
