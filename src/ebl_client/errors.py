@@ -3,10 +3,15 @@ every contract custom error as a named exception carrying the error's decoded ar
 
 A revert is never surfaced as hex: `decode_revert` maps the 4-byte selector to the class of the same
 name as the Solidity error (`AlreadyOnboarded`, `AccessControlUnauthorizedAccount`, ...).
+
+Every error falls in one category (`ExitCode`, the `ebl` command's exit code): `exit_code(exc)` is the one
+table from exception to category, `details(exc)` what a machine reads about it (the contract error's
+decoded values, the JSON Pointer of a wrong value, the file path).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any, ClassVar
 
 
@@ -67,6 +72,34 @@ class DeploymentError(EblError):
 
 class NodeError(EblError):
     """The embedded Anvil could not be started or stopped."""
+
+
+class LocalFileError(EblError):
+    """A local file or folder cannot be used as asked: missing, unreadable, unwritable, a folder where a file
+    is expected (or the reverse), or one that exists where it must not be overwritten. The message names
+    the path and the operating system's reason: `cannot write /x/y: No such file or directory`."""
+
+    def __init__(self, path: object, reason: str, action: str = "read", what: str = "") -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.action = action
+        super().__init__(f"cannot {action} {what + ' ' if what else ''}{path}: {reason}")
+
+    @classmethod
+    def of(cls, exc: OSError, path: object = None, action: str = "read", what: str = "") -> LocalFileError:
+        """From an OSError: its path (or `path`) and the system's words for its errno."""
+        return cls(path if path is not None else exc.filename, exc.strerror or type(exc).__name__, action, what)
+
+
+class VerificationFailed(EblError):
+    """The answer to a check is no: a document that is not the bill's (or a bill that no longer carries title),
+    a report that does not reproduce its committed root, a disclosed field that does not verify, a credit
+    record that is not valid, an index whose chain of title differs from the chain's. Not a failure of the
+    tool: what was checked is false. `facts` says what was compared (JSON)."""
+
+    def __init__(self, message: str, **facts: Any) -> None:
+        self.facts = facts
+        super().__init__(message)
 
 
 class TransactionTimeout(EblError):
@@ -304,6 +337,110 @@ class SafeERC20FailedOperation(TokenError):
 
 class ReentrancyGuardReentrantCall(TokenError):
     message = "re-entrant call refused"
+
+
+# --- categories: the `ebl` command's exit codes -------------------------------------------------------------
+
+
+class ExitCode(enum.IntEnum):
+    """What kind of failure an error is; the `ebl` command exits with its number (README, "Exit codes").
+    Scripts tell "the document is false" (NO) from "the node is down" (NODE) by it."""
+
+    OK = 0
+    #: the answer is no: a check was made and what was checked is false (VerificationFailed)
+    NO = 1
+    #: a usage mistake: unknown command or option, a missing argument, an option value of the wrong form
+    USAGE = 2
+    #: refused by the client before anything was sent: invalid input found only when used (an amount for
+    #: the token's decimals, a document's content), nothing by that name (NotFound), no usable deployment
+    #: (DeploymentError), and every other error the client raises on purpose
+    INVALID = 3
+    #: refused by the chain: a named contract error (ContractRevert) or a failed transaction or call
+    REFUSED = 4
+    #: the node or the network: unreachable, no answer, not mined in time, another chain than expected, the
+    #: embedded Anvil failing to start
+    NODE = 5
+    #: a local file or key: missing, unreadable or unwritable files and folders, a keystore (or its password),
+    #: no signing key
+    LOCAL = 6
+    #: a bug: an exception the client did not raise on purpose (please report it)
+    INTERNAL = 70
+    #: stopped by Ctrl-C (or end of input at a prompt)
+    INTERRUPTED = 130
+    #: standard output was closed before everything was printed (`ebl ... | head`), as after SIGPIPE
+    PIPE = 141
+
+    @property
+    def label(self) -> str:
+        """The name JSON errors give the code: "no", "usage", "invalid", "refused", "node", "local", ..."""
+        return self.name.lower()
+
+
+#: exception class -> category, most specific first (a subclass before its base): the one table
+EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
+    (VerificationFailed, ExitCode.NO),
+    (ContractRevert, ExitCode.REFUSED),
+    (TransactionFailed, ExitCode.REFUSED),
+    (ConnectionFailed, ExitCode.NODE),
+    (TransactionTimeout, ExitCode.NODE),
+    (WrongChain, ExitCode.NODE),
+    (NodeError, ExitCode.NODE),
+    (LocalFileError, ExitCode.LOCAL),
+    (SignerError, ExitCode.LOCAL),
+    (InvalidInput, ExitCode.INVALID),
+    (NotFound, ExitCode.INVALID),
+    (DeploymentError, ExitCode.INVALID),
+    (EblError, ExitCode.INVALID),
+)
+
+
+def exit_code(exc: BaseException) -> ExitCode:
+    """The category of `exc` (see `ExitCode`): by `EXIT_CODES`; of the OSErrors that escaped the client's own
+    checks, one about a path is LOCAL and a network error (a refused or reset connection, a timeout, requests'
+    and urllib3's errors) is NODE; anything else is INTERNAL, a bug."""
+    for kind, code in EXIT_CODES:
+        if isinstance(exc, kind):
+            return code
+    if isinstance(exc, OSError):
+        if exc.filename is not None:
+            return ExitCode.LOCAL
+        if is_network_error(exc):
+            return ExitCode.NODE
+    return ExitCode.INTERNAL
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """A connection that could not be made or broke, or an answer that did not come in time."""
+    return isinstance(exc, ConnectionError | TimeoutError) or \
+        type(exc).__module__.split(".")[0] in ("requests", "urllib3")
+
+
+def details(exc: BaseException) -> dict[str, Any]:
+    """What a machine reads about `exc` besides its message: a contract error's name, contract group and
+    decoded values; an invalid document's JSON Pointer and reason; a file's path and reason; the facts a
+    failed check compared. Values are JSON-ready."""
+    from .models import jsonable
+
+    if isinstance(exc, ContractRevert):
+        group = next((c.__name__ for c in type(exc).__mro__[1:]
+                      if c is not ContractRevert and issubclass(c, ContractRevert) and "message" not in c.__dict__),
+                     None)
+        values = {k: hex(v) if k in _TOKEN_ID_ARGS and isinstance(v, int) else v for k, v in exc.values.items()}
+        found: dict[str, Any] = {"error": type(exc).__name__, "values": jsonable(values)}
+        if type(exc).signature:
+            found["signature"] = type(exc).signature
+        if group and group != type(exc).__name__:
+            found["group"] = group
+        return found
+    if isinstance(exc, InvalidDocument):
+        return {"path": exc.path, "reason": exc.reason}
+    if isinstance(exc, LocalFileError):
+        return {"path": exc.path, "reason": exc.reason, "action": exc.action}
+    if isinstance(exc, VerificationFailed):
+        return dict(jsonable(exc.facts))
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return {"path": str(exc.filename), "reason": exc.strerror or type(exc).__name__}
+    return {}
 
 
 # The suite's own errors, generated from the contracts (imported last: they derive from the groups above).

@@ -11,11 +11,35 @@ import sys
 import pytest
 
 from ebl_client import keys
+from ebl_client.errors import ExitCode
 from ebl_client.node import free_port
 
-from .conftest import one_error_line, sample_hash
+from .conftest import sample_hash
 
 TX_HASH = re.compile(r"0x[0-9a-f]{64}")
+
+
+def one_error_line(result, code, *fragments):
+    """One `error: ...` line on stderr containing every fragment, and exit `code` (an `errors.ExitCode`)."""
+    if os.environ.get("RECORD_CODES"):
+        import inspect
+        frame = inspect.stack()[1]
+        with open(os.environ["RECORD_CODES"], "a") as fh:
+            fh.write(f"{frame.filename}:{frame.lineno}:{result.exit_code}:{result.stderr.strip()[:300]!r}\n")
+        code = result.exit_code
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    if lines[0].startswith("{"):  # under --json: {"error": {"code": name, "exit": N, "message", "details"}}
+        error = json.loads(lines[0])["error"]
+        assert (error["code"], error["exit"]) == (ExitCode(code).label, code) and isinstance(error["details"], dict)
+        line = f"error: {error['message']}"
+    else:
+        line = lines[0]
+    assert line.startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in line
+    return line
 
 
 def sent(result, key, *, sender=None, extra=()):
@@ -93,7 +117,7 @@ def test_given_salt_makes_the_identifier_hash_reproducible(deployed, signers):
 def test_unreachable_node(run, chain):
     before = state_of(chain, run)
     result = run("deploy", EBL_RPC_URL=f"http://127.0.0.1:{free_port()}")
-    one_error_line(result, "cannot reach the node")
+    one_error_line(result, ExitCode.NODE, "cannot reach the node")
     assert state_of(chain, run) == before
 
 
@@ -101,7 +125,7 @@ def test_wrong_chain_id(deployed, chain, signers):
     before = state_of(chain, deployed)
     result = deployed("--chain-id", "1337", "participants", "add", signers[1].address, "--roles", "trader",
                       "--jurisdiction", "HK", "--identifier", "X1")
-    one_error_line(result, "chain id 31337, expected 1337")
+    one_error_line(result, ExitCode.NODE, "chain id 31337, expected 1337")
     assert state_of(chain, deployed) == before
 
 
@@ -109,7 +133,7 @@ def test_wrong_chain_id(deployed, chain, signers):
 def test_malformed_address(deployed, chain, address):
     before = state_of(chain, deployed)
     result = deployed("participants", "add", address, "--roles", "trader", "--jurisdiction", "HK", "--identifier", "X1")
-    one_error_line(result, "account")
+    one_error_line(result, ExitCode.USAGE, "account")
     assert state_of(chain, deployed) == before
 
 
@@ -117,14 +141,14 @@ def test_missing_key(deployed, chain, signers):
     before = state_of(chain, deployed)
     result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
                       "--identifier", "X1", key="")
-    one_error_line(result, "no signing key", "EBL_PRIVATE_KEY")
+    one_error_line(result, ExitCode.LOCAL, "no signing key", "EBL_PRIVATE_KEY")
     assert state_of(chain, deployed) == before
 
 
 def test_malformed_key_is_not_echoed(deployed, chain, signers):
     bad = "0x" + "ab" * 31
     result = deployed("participants", "suspend", signers[1].address, key=bad)
-    line = one_error_line(result, "not a 32-byte hex private key")
+    line = one_error_line(result, ExitCode.LOCAL, "not a 32-byte hex private key")
     assert bad not in line and bad not in result.stdout
 
 
@@ -133,7 +157,7 @@ def test_wrong_keystore_password(deployed, chain, admin, signers, tmp_path):
     before = state_of(chain, deployed)
     result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
                       "--identifier", "X1", "--keystore", str(keystore), **{keys.PASSWORD_ENV: "wrong"})
-    one_error_line(result, "wrong password")
+    one_error_line(result, ExitCode.LOCAL, "wrong password")
     assert state_of(chain, deployed) == before
     ok = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
                   "--identifier", "X1", "--keystore", str(keystore), **{keys.PASSWORD_ENV: "right"})
@@ -145,7 +169,7 @@ def test_onboarding_twice(deployed, chain, signers):
             "--identifier", "X1")
     assert deployed(*args).exit_code == 0
     before = state_of(chain, deployed)
-    one_error_line(deployed(*args), "AlreadyOnboarded", signers[1].address)
+    one_error_line(deployed(*args), ExitCode.REFUSED, "AlreadyOnboarded", signers[1].address)
     assert state_of(chain, deployed) == before
 
 
@@ -153,20 +177,20 @@ def test_acting_as_a_non_admin(deployed, chain, signers):
     before = state_of(chain, deployed)
     result = deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HK",
                       "--identifier", "X1", key=signers[5].key.to_0x_hex())
-    one_error_line(result, "AccessControlUnauthorizedAccount", signers[5].address)
+    one_error_line(result, ExitCode.REFUSED, "AccessControlUnauthorizedAccount", signers[5].address)
     assert state_of(chain, deployed) == before
 
 
 def test_bad_role_and_jurisdiction(deployed, signers):
     one_error_line(deployed("participants", "add", signers[1].address, "--roles", "banker", "--jurisdiction", "HK",
-                            "--identifier", "X1"), "unknown role")
+                            "--identifier", "X1"), ExitCode.INVALID, "unknown role")
     one_error_line(deployed("participants", "add", signers[1].address, "--roles", "trader", "--jurisdiction", "HKG",
-                            "--identifier", "X1"), "jurisdiction")
+                            "--identifier", "X1"), ExitCode.INVALID, "jurisdiction")
 
 
 def test_deploying_twice_keeps_the_manifest(deployed, chain):
     before = state_of(chain, deployed)
-    one_error_line(deployed("deploy"), "already deployed", "--redeploy")
+    one_error_line(deployed("deploy"), ExitCode.INVALID, "already deployed", "--redeploy")
     assert state_of(chain, deployed) == before
 
 
@@ -197,7 +221,7 @@ def test_deploy_defaults_and_out_of_range_settings(run, chain):
 
 
 def test_no_deployment_yet(run):
-    one_error_line(run("participants", "list"), "run `ebl deploy` first")
+    one_error_line(run("participants", "list"), ExitCode.INVALID, "run `ebl deploy` first")
 
 
 def test_keys_new_and_address(run, tmp_path):
@@ -207,7 +231,7 @@ def test_keys_new_and_address(run, tmp_path):
     shown = run("keys", "address", "--keystore", str(path), **{keys.PASSWORD_ENV: "s3cret"})
     assert shown.stdout.strip() == address
     before = path.read_bytes()
-    one_error_line(run("keys", "new", str(path), **{keys.PASSWORD_ENV: "x"}), "refusing to overwrite")
+    one_error_line(run("keys", "new", str(path), **{keys.PASSWORD_ENV: "x"}), ExitCode.LOCAL, "refusing to overwrite")
     assert path.read_bytes() == before
 
 
@@ -215,7 +239,7 @@ def test_the_installed_console_script_exits_non_zero_with_one_line(tmp_path):
     ebl = os.path.join(os.path.dirname(sys.executable), "ebl")
     proc = subprocess.run([ebl, "--rpc-url", f"http://127.0.0.1:{free_port()}", "participants", "list"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    assert proc.returncode == 1
+    assert proc.returncode == ExitCode.NODE
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("error: ")
 
 
@@ -232,14 +256,15 @@ def test_usage_errors_are_one_line_and_json_goes_anywhere(anvil, tmp_path):
         assert proc.returncode == 2
         assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
     proc = _ebl("participants", "list", "--json", cwd=tmp_path, env={"EBL_RPC_URL": anvil.url})
-    assert proc.returncode == 1 and "run `ebl deploy` first" in proc.stderr  # parsed: --json moved up front
+    assert proc.returncode == ExitCode.INVALID and "run `ebl deploy` first" in proc.stderr  # parsed: --json moved up
+    # front
 
 
 def test_node_refuses_a_busy_port_before_touching_the_state_file(anvil, tmp_path):
     state = tmp_path / "state.json"
     state.write_text("{}")
     proc = _ebl("node", "--port", str(anvil.port), "--fresh", "--state-file", str(state), cwd=tmp_path)
-    assert proc.returncode == 1 and "already in use" in proc.stderr
+    assert proc.returncode == ExitCode.NODE and "already in use" in proc.stderr
     assert state.read_text() == "{}"
 
 

@@ -19,11 +19,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ebl_client import Client, keys
+from ebl_client.cli import audit
+from ebl_client.cli import cli as root
+from ebl_client.errors import ExitCode
 from ebl_client.index import schema as s
 from ebl_client.index import store
 from ebl_client.node import AnvilNode, dev_keys
 
-from .cli_root import audit, root
 from .test_queries import directory_file
 from .test_sync import small_world
 from .world import World, document
@@ -48,8 +50,8 @@ def ebl(trade: World, tmp_path: Path) -> Any:
     return run
 
 
-def one_error(result: Result, fragment: str) -> None:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def one_error(result: Result, code: ExitCode, fragment: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
 
@@ -71,7 +73,7 @@ def test_bill_list_and_history_with_names(trade: World, ebl: Any) -> None:
     assert history.exit_code == 0, history.stderr
     assert "verified: the index's 4 actions are the chain's" in history.stderr
     assert "Financing escrow" in history.stdout and "surrender_for_delivery" in history.stdout
-    one_error(ebl("index", "history", hex(trade.bills["b1"]), as_="bank_b"), "not a party to bill")
+    one_error(ebl("index", "history", hex(trade.bills["b1"]), as_="bank_b"), ExitCode.INVALID, "not a party to bill")
 
 
 def test_inbox_and_book(trade: World, ebl: Any) -> None:
@@ -83,7 +85,7 @@ def test_inbox_and_book(trade: World, ebl: Any) -> None:
     assert ebl("inbox", as_="provider").stdout.startswith("nothing waits for Shanghai Credit Reference Center")
     regulator_view = ebl("inbox", trade.address("checker"), as_="regulator")
     assert "approve-verification" in regulator_view.stdout
-    one_error(ebl("inbox", trade.address("checker"), as_="exporter"), "may read only its own inbox")
+    one_error(ebl("inbox", trade.address("checker"), as_="exporter"), ExitCode.INVALID, "may read only its own inbox")
     book = ebl("finance", "book", as_="bank_a")
     assert book.exit_code == 0 and "overdue: #" in book.stdout and "tHKD 61,000.00" in book.stdout
     assert json.loads(ebl("--json", "finance", "book", as_="bank_a").stdout)["exposure"] == {"tHKD": 61_000 * 10**6}
@@ -103,26 +105,27 @@ def test_audit_export_and_report(trade: World, ebl: Any, tmp_path: Path) -> None
     today = ebl("audit", "export", "--participant", trade.address("exporter"), "--format", "json", "--from",
                 "2999-01-01", as_="exporter")
     assert json.loads(today.stdout) == []
-    one_error(ebl("audit", "export", "--all", "--format", "csv", as_="exporter"), "only a regulator")
-    one_error(ebl("audit", "export", "--format", "csv", as_="regulator"), "exactly one of")
+    one_error(ebl("audit", "export", "--all", "--format", "csv", as_="exporter"), ExitCode.INVALID, "only a regulator")
+    one_error(ebl("audit", "export", "--format", "csv", as_="regulator"), ExitCode.INVALID, "exactly one of")
     report = ebl("audit", "report", as_="regulator")
     assert report.exit_code == 0 and "Guangzhou Nansha Imports" in report.stdout and "HK->CN" in report.stdout
-    one_error(ebl("audit", "report", as_="bank_a"), "for regulators")
+    one_error(ebl("audit", "report", as_="bank_a"), ExitCode.INVALID, "for regulators")
 
 
 def test_bad_input_is_one_error_line(trade: World, ebl: Any, tmp_path: Path) -> None:
-    one_error(ebl("bill", "list", "--status", "lost", as_="exporter"), "is not one of")
-    one_error(ebl("bill", "list", "--holder", "0x1234", as_="exporter"), "not a 20-byte hex address")
-    one_error(ebl("bill", "list"), "give --as ACCOUNT")
-    one_error(ebl("bill", "list", "--index", "mysql://db/ebl", as_="exporter"), "only sqlite and postgresql")
-    one_error(ebl("inbox", "--index", f"sqlite:///{tmp_path / 'none.sqlite'}", as_="exporter"),
+    one_error(ebl("bill", "list", "--status", "lost", as_="exporter"), ExitCode.INVALID, "is not one of")
+    one_error(ebl("bill", "list", "--holder", "0x1234", as_="exporter"), ExitCode.INVALID, "not a 20-byte hex address")
+    one_error(ebl("bill", "list"), ExitCode.INVALID, "give --as ACCOUNT")
+    one_error(ebl("bill", "list", "--index", "mysql://db/ebl", as_="exporter"), ExitCode.INVALID,
+              "only sqlite and postgresql")
+    one_error(ebl("inbox", "--index", f"sqlite:///{tmp_path / 'none.sqlite'}", as_="exporter"), ExitCode.INVALID,
               "run `ebl index sync`")
-    one_error(ebl("index", "history", "zz", as_="exporter"), "not a number")
-    one_error(ebl("--rpc-url", "http://127.0.0.1:9", "bill", "list", "--index", "", as_="exporter"),
+    one_error(ebl("index", "history", "zz", as_="exporter"), ExitCode.USAGE, "not a number")
+    one_error(ebl("--rpc-url", "http://127.0.0.1:9", "bill", "list", "--index", "", as_="exporter"), ExitCode.NODE,
               "give --index URL or --chain-id")
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    one_error(ebl("index", "directory", str(bad)), "")
+    one_error(ebl("index", "directory", str(bad)), ExitCode.INVALID, "")
 
 
 def indexed_references(index: str, wanted: str, watcher: subprocess.Popen[str]) -> set[str]:

@@ -1,32 +1,41 @@
 """The root of the `ebl` command: global options, the Context every command gets (one `Client`), the signing
-key, the one pattern for a command that sends a transaction (`sends`), and the entry point that makes errors
-one line.
+key, the one pattern for a command that sends a transaction (`sends`), and the entry point that makes every
+failure one line.
 
-Every failure the client knows of prints one line `error: ...` on stderr and exits 1 (2 for a usage
-mistake); nothing is written (manifest, keystore) unless the action succeeded.
+Every failure prints one line on stderr, `error: ...` (under `--json`, anywhere on the line, one JSON object
+`{"error": {"code": "<name>", "exit": N, "message": "...", "details": {...}}}`), and exits with the code of its
+category: `errors.ExitCode`, mapped from the exception by `errors.exit_code` (README, "Exit codes"). A bug
+prints `error: internal error: <type>: <message> (please report ...)` and exits 70: never a traceback.
+Nothing is written (manifest, keystore, commitment) unless the action succeeded.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import click
+from click.utils import PacifyFlushWrapper
 from eth_account.signers.local import LocalAccount
 
-from .. import artifacts, keys
+from .. import artifacts, errors, keys
 from .. import deployment as deployments
 from ..chain import Chain
 from ..client import Client
-from ..errors import EblError
+from ..errors import ExitCode
 from ..models import Result
 from ..networks import PROFILES
+from .files import checked_folder, read_json
+from .values import UInt
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -53,7 +62,8 @@ class Context:
         """The one connection of the command: the node (contacted here, first time only) and the suite deployed
         on it, verified on first use of a facade (`client.bills`, `.credit`, `.finance`, `.participants`)."""
         if self._client is None:
-            self._client = Client.connect(self.rpc_url, network=self.network, deployments=self.deployments_dir,
+            self._client = Client.connect(self.rpc_url, network=self.network,
+                                          deployments=checked_folder(self.deployments_dir, "deployments folder"),
                                           chain_id=self.chain_id)
         return self._client
 
@@ -68,6 +78,10 @@ class Context:
         """The signing key: the --keystore file (password from $EBL_KEYSTORE_PASSWORD, else a prompt on a
         terminal) or the hex key in the variable named by --key-env. The key is never printed."""
         if self.keystore is not None:
+            try:  # readable JSON, not nested past reason: what eth-account's reader cannot promise
+                read_json(self.keystore, "keystore")
+            except errors.InvalidInput as exc:
+                raise errors.SignerError(str(exc)) from None
             password = os.environ.get(keys.PASSWORD_ENV)
             if password is None and sys.stdin.isatty():
                 password = click.prompt(f"Password for {self.keystore}", hide_input=True)
@@ -78,15 +92,105 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+#: how long an error line may get: messages that quote a huge input are cut in the middle
+MAX_MESSAGE = 2000
+REPORT = "please report it with the command line, at the project's issue tracker"
+
+
 class EblGroup(click.Group):
-    """Turns every EblError into one line on stderr and exit code 1."""
+    """The root group: `main` runs the command and turns whatever it raised into one line and an exit code
+    (`report`), the same from the console script and from click's test runner."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except EblError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            # the reader of stdout went away (`ebl ... | head`): quiet, as a program killed by SIGPIPE
+            sys.stdout = PacifyFlushWrapper(sys.stdout)
+            sys.stderr = PacifyFlushWrapper(sys.stderr)
+            ctx.exit(ExitCode.PIPE)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = json_first(list(sys.argv[1:] if args is None else args))
+        try:
+            # always "ebl" (click's test runner would name it after the function)
+            result = super().main(argv, "ebl", complete_var, standalone_mode=False, **extra)
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except SystemExit as exc:  # click's own exit on a broken pipe, or a library calling sys.exit
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else ExitCode.INTERNAL
+        except BaseException as exc:  # everything becomes one line: that is the point
+            code = report(exc, as_json="--json" in options_of(argv))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def options_of(argv: Sequence[str]) -> list[str]:
+    """The words before `--` (after it everything is an argument)."""
+    return list(argv[:argv.index("--")]) if "--" in argv else list(argv)
+
+
+def json_first(argv: list[str]) -> list[str]:
+    """`--json` is accepted anywhere on the line (`ebl bill show 0x.. --json`), as users type it: moved to the
+    front, where the root group reads it (never past `--`)."""
+    options = options_of(argv)
+    if "--json" not in options[1:]:
+        return argv
+    return ["--json", *(a for a in options if a != "--json"), *argv[len(options):]]
+
+
+def classify(exc: BaseException) -> tuple[ExitCode, str, dict[str, Any]]:
+    """The exit code, the one-line message and the details of anything a command raised: click's usage
+    mistakes are USAGE, the client's errors by `errors.exit_code`, anything else INTERNAL."""
+    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt | EOFError):
+        return ExitCode.INTERRUPTED, "interrupted", {}
+    if isinstance(exc, click.UsageError):
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        found: dict[str, Any] = {"command": exc.ctx.command_path} if exc.ctx else {}
+        if isinstance(exc, click.BadParameter) and exc.param is not None:
+            found["parameter"] = (exc.param.opts[0] if isinstance(exc.param, click.Option)
+                                  else exc.param.human_readable_name)
+        elif isinstance(exc, click.NoSuchOption | click.BadOptionUsage):
+            found["option"] = exc.option_name
+        return ExitCode.USAGE, exc.format_message() + where, found
+    if isinstance(exc, click.FileError):  # a click.File it could not open
+        return ExitCode.LOCAL, exc.format_message(), {"path": exc.ui_filename}
+    if isinstance(exc, click.ClickException):  # click's other errors
+        return ExitCode.INVALID, exc.format_message(), {}
+    code = errors.exit_code(exc)
+    if code is ExitCode.INTERNAL:
+        message = f"internal error: {type(exc).__name__}: {exc} ({REPORT})"
+        return code, message, {"type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
+    if isinstance(exc, errors.EblError):
+        return code, str(exc), errors.details(exc)
+    assert isinstance(exc, OSError)  # one that escaped the commands' own checks: about a path, or the network
+    if code is ExitCode.NODE:
+        return code, f"the node did not answer: {type(exc).__name__}: {exc}", {"type": type(exc).__name__}
+    return code, f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}", errors.details(exc)
+
+
+def report(exc: BaseException, *, as_json: bool) -> int:
+    """Print `exc` as one line on stderr (JSON under --json) and return its exit code."""
+    code, message, found = classify(exc)
+    # one line, whatever the message quoted; bytes that were not UTF-8 on the command line shown escaped
+    message = " ".join(message.split()).encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        message = f"{message[:half]} … {message[-half:]}"
+    if as_json:
+        line = json.dumps({"error": {"code": code.label, "exit": int(code), "message": message, "details": found}},
+                          default=str)
+    else:
+        line = f"error: {message}"
+    try:
+        click.echo(line, err=True)
+    except OSError as exc2:  # stderr itself is gone: the exit code still says it
+        if exc2.errno != errno.EPIPE:
+            raise
+    return int(code)
 
 
 def _keep_on_context(click_ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -152,12 +256,40 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
+class RpcUrl(click.ParamType):
+    """A node's JSON-RPC URL: http(s), a host, a port from 1 to 65535 when given; printable ASCII only (an
+    internationalised host in its xn-- form)."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if len(text) > 2048:
+            self.fail(f"a URL of {len(text)} characters is not a node URL", param, ctx)
+        if not text.isascii() or not text.isprintable() or " " in text:
+            self.fail(f"{text!r} is not a URL (printable ASCII without spaces)", param, ctx)
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:
+            self.fail(f"{text!r} is not a URL: {exc}", param, ctx)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(f"{text!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:8545", param, ctx)
+        if port == 0:
+            self.fail(f"{text!r}: port 0 is not a port a node listens on", param, ctx)
+        return text
+
+
+#: chain ids are at most 2**64 - 1 (EIP-2294 keeps them far below)
+CHAIN_ID = UInt("chain id", maximum=2**64 - 1, bound="at most 2**64 - 1")
+
+
 @click.group(cls=EblGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--rpc-url", envvar="EBL_RPC_URL", default=None,
+@click.option("--rpc-url", type=RpcUrl(), envvar="EBL_RPC_URL", default=None,
               help="Node JSON-RPC URL (default http://127.0.0.1:8545). [env: EBL_RPC_URL]")
 @click.option("--network", type=click.Choice(sorted(PROFILES)), envvar="EBL_NETWORK", default="anvil",
               show_default=True, help="Network profile: fees, tx type, PoA, timeouts. [env: EBL_NETWORK]")
-@click.option("--chain-id", type=int, envvar="EBL_CHAIN_ID", default=None,
+@click.option("--chain-id", type=CHAIN_ID, envvar="EBL_CHAIN_ID", default=None,
               help="Refuse to act unless the node serves this chain id. [env: EBL_CHAIN_ID]")
 @click.option("--deployments", "deployments_dir", type=click.Path(path_type=Path), envvar=deployments.DIR_ENV,
               default=deployments.DEFAULT_DIR, show_default=True,
@@ -173,23 +305,5 @@ def cli(ctx: click.Context, rpc_url: str | None, network: str, chain_id: int | N
 
 
 def main() -> None:
-    """Entry point: usage mistakes, like every other error, are one line on stderr (exit 2 for usage).
-    `--json` is accepted anywhere on the line (`ebl bill show 0x.. --json`), as users type it."""
-    args = sys.argv[1:]
-    if "--json" in args[1:]:
-        args = ["--json", *(a for a in args if a != "--json")]
-    try:
-        code = cli.main(args, prog_name="ebl", standalone_mode=False)  # returns the code of ctx.exit(...)
-        sys.exit(code if isinstance(code, int) else 0)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(1)
-    except click.UsageError as exc:
-        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        click.echo(f"error: {exc.format_message()}{where}", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    """Entry point of the console script (`EblGroup.main` does the work: one line and an exit code)."""
+    cli.main(prog_name="ebl")

@@ -13,10 +13,11 @@ from typing import Any
 
 import click
 
-from ..bills import parse_token_id
 from ..errors import InvalidInput
 from ..index.queries import format_units
+from .files import write_text
 from .index import RootOptions, emit_json, emit_table, open_reader, pass_root, reader_options
+from .values import TOKEN_ID
 
 COLUMNS = ("block", "time", "transaction", "contract", "event", "actor", "actorName", "counterparties",
            "counterpartyNames", "bill", "financing", "details")
@@ -36,24 +37,25 @@ def _day(value: datetime | None, *, end: bool) -> int | None:
 
 @audit.command("export")
 @click.option("--participant", default=None, metavar="ACCOUNT", help="Every action that names ACCOUNT.")
-@click.option("--bill", "token", default=None, metavar="TOKEN", help="Every action on bill TOKEN and its financings.")
+@click.option("--bill", "token", type=TOKEN_ID, default=None, metavar="TOKEN",
+              help="Every action on bill TOKEN and its financings.")
 @click.option("--all", "everything", is_flag=True, help="Every action (regulators).")
 @click.option("--from", "since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="From this day (UTC).")
 @click.option("--to", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Up to and including this day (UTC).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write to this file instead of standard output.")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of standard output (replaced whole, never half written).")
 @reader_options
 @pass_root
-def audit_export(root: RootOptions, participant: str | None, token: str | None, everything: bool, since: Any,
+def audit_export(root: RootOptions, participant: str | None, token: int | None, everything: bool, since: Any,
                  until: Any, fmt: str, output: Path | None, index_url: str | None, as_account: str | None,
                  directory_file: Path | None) -> None:
     """Export the audit trail of one participant, one bill, or everything, in chain order."""
-    if sum(bool(x) for x in (participant, token, everything)) != 1:
+    if sum((bool(participant), token is not None, everything)) != 1:
         raise InvalidInput("give exactly one of --participant ACCOUNT, --bill TOKEN, --all")
     r = open_reader(root, index_url, as_account, directory_file)
-    records = r.q.audit(r.viewer, participant=participant, token=parse_token_id(token) if token else None,
+    records = r.q.audit(r.viewer, participant=participant, token=token,
                         everything=everything, since=_day(since, end=False), until=_day(until, end=True))
     rows = r.q.audit_rows(records)
     if fmt == "csv":
@@ -67,7 +69,7 @@ def audit_export(root: RootOptions, participant: str | None, token: str | None, 
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text)
+        write_text(output, text, what="audit export", overwrite=True)
         click.echo(f"{len(rows)} actions written to {output}", err=True)
 
 

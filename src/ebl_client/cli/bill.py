@@ -9,25 +9,32 @@ from typing import Any
 
 import click
 
-from ..bills import load_document, parse_token_id
-from ..chain import to_address
+from ..bills import load_document
 from ..documents import validate_transport_document
-from ..errors import BillNotFound, InvalidInput
+from ..errors import BillNotFound, InvalidInput, VerificationFailed
 from ..models import Bill, Result, TitleEvent, utc_time
 from .app import Action, Context, F, pass_ctx, sends
+from .files import read_json
+from .index import index_option, public_history, verify_history
 from .output import emit_json, emit_table, sent_pause, show_info, show_pairs, show_sent
+from .values import TEXT, TOKEN_ID, Address
 
 
 def remark_option(fn: F) -> F:
-    return click.option("--remark", default="", help="Free text kept off chain; its keccak256 goes into the event.")(fn)
+    return click.option("--remark", default="", type=TEXT,
+                        help="Free text kept off chain; its keccak256 goes into the event.")(fn)
 
 
-def _token_id(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
-    """TOKEN in decimal or 0x-hex; a malformed one is bad input (one `error:` line, exit 1), as for any value."""
-    return parse_token_id(value)
+#: TOKEN in decimal or 0x-hex, positive and below 2**256; anything else is a usage mistake (exit 2)
+token_argument = click.argument("token", type=TOKEN_ID)
 
 
-token_argument = click.argument("token", callback=_token_id)
+def read_document(path: Path) -> dict[str, Any]:
+    """A transport document file: readable (else exit LOCAL), JSON, an object (else exit INVALID)."""
+    data = read_json(path, "document")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"document {path} is not a transport document (a JSON object)")
+    return load_document(data)
 
 
 def bill_action(name: str, *, remark: bool = True) -> Callable[[Callable[..., Any]], click.Command]:
@@ -62,12 +69,12 @@ def sent_issued(ctx: Context, result: Result[Bill]) -> None:
     show_sent(ctx, "issued", "bill", result.value, bill_rows(result.value), result.tx)
 
 
-def show_history(ctx: Context, token: int, events: list[TitleEvent]) -> None:
+def show_history(ctx: Context, token: int, events: list[TitleEvent], source: str = "") -> None:
     if ctx.as_json:
         emit_json(events)
         return
-    emit_table(f"chain of title of bill {hex(token)}", ["#", "block", "time", "action", "DCSA", "actor",
-                                                        "holder", "beneficiary", "transaction"],
+    title = f"chain of title of bill {hex(token)}" + (f" ({source})" if source else "")
+    emit_table(title, ["#", "block", "time", "action", "DCSA", "actor", "holder", "beneficiary", "transaction"],
                ([i + 1, e.block, utc_time(e.timestamp), e.action.name.lower(), e.action.dcsa, e.actor, e.holder,
                  e.beneficiary or "", e.tx_hash] for i, e in enumerate(events)))
 
@@ -79,26 +86,24 @@ def bill() -> None:
 
 @bill.command("issue")
 @click.argument("document", type=click.Path(path_type=Path))
-@click.option("--holder", required=True, help="First holder, normally the shipper.")
-@click.option("--beneficiary", default=None,
+@click.option("--holder", required=True, type=Address("holder"), help="First holder, normally the shipper.")
+@click.option("--beneficiary", default=None, type=Address("beneficiary"),
               help="Straight bill (isToOrder false): the consignee's account, required. To order: default the holder.")
 @remark_option
 @sends(sent_issued)
 def bill_issue(ctx: Context, document: Path, holder: str, beneficiary: str | None, remark: str) -> Action[Bill]:
     """Issue the eBL for a DCSA eBL 3.0 transport DOCUMENT (carrier). The document is validated before the
     node is contacted; its isToOrder alone makes the bill to order or straight."""
-    doc = load_document(document)
+    doc = read_document(document)
     info = validate_transport_document(doc)
-    holder = to_address(holder, what="holder")
     if info.is_straight and not beneficiary:
         raise InvalidInput(f"straight bill {info.reference} is consigned to {info.consignee}: give the consignee's "
                            "account with --beneficiary")
-    beneficiary = to_address(beneficiary, what="beneficiary") if beneficiary else None
     return lambda signer: ctx.client().bills.issue(doc, holder, beneficiary, sender=signer, remark=remark)
 
 
 @bill_action("transfer")
-@click.option("--to", required=True)
+@click.option("--to", required=True, type=Address("new holder"))
 @sends(sent_bill)
 def bill_transfer(ctx: Context, token: int, to: str, remark: str) -> Action[Bill]:
     """Transfer possession to --to (holder)."""
@@ -106,7 +111,7 @@ def bill_transfer(ctx: Context, token: int, to: str, remark: str) -> Action[Bill
 
 
 @bill_action("endorse")
-@click.option("--to", required=True)
+@click.option("--to", required=True, type=Address("endorsee"))
 @sends(sent_bill)
 def bill_endorse(ctx: Context, token: int, to: str, remark: str) -> Action[Bill]:
     """Endorse title to --to (holder)."""
@@ -114,8 +119,8 @@ def bill_endorse(ctx: Context, token: int, to: str, remark: str) -> Action[Bill]
 
 
 @bill_action("transfer-owners")
-@click.option("--holder", "new_holder", required=True)
-@click.option("--beneficiary", required=True)
+@click.option("--holder", "new_holder", required=True, type=Address("new holder"))
+@click.option("--beneficiary", required=True, type=Address("beneficiary"))
 @sends(sent_bill)
 def bill_transfer_owners(ctx: Context, token: int, new_holder: str, beneficiary: str, remark: str) -> Action[Bill]:
     """Endorse to --beneficiary and transfer to --holder in one step (holder)."""
@@ -124,7 +129,7 @@ def bill_transfer_owners(ctx: Context, token: int, new_holder: str, beneficiary:
 
 
 @bill_action("nominate")
-@click.option("--nominee", default=None)
+@click.option("--nominee", default=None, type=Address("nominee"))
 @click.option("--withdraw", is_flag=True)
 @sends(sent_bill)
 def bill_nominate(ctx: Context, token: int, nominee: str | None, withdraw: bool, remark: str) -> Action[Bill]:
@@ -177,13 +182,13 @@ def bill_reject_surrender(ctx: Context, token: int, remark: str) -> Action[Bill]
 def bill_amend(ctx: Context, token: int, document: Path, remark: str) -> Action[Bill]:
     """Re-issue a bill surrendered for amendment with the amended DOCUMENT (carrier). The document is validated
     before the node is contacted; it keeps the bill's reference and its to order or straight."""
-    doc = load_document(document)
+    doc = read_document(document)
     validate_transport_document(doc)
     return lambda signer: ctx.client().bills.amend(token, doc, sender=signer, remark=remark)
 
 
 @bill_action("switch-to-paper", remark=False)
-@click.option("--reason", required=True, help="Kept off chain; its hash goes into the event.")
+@click.option("--reason", required=True, type=TEXT, help="Kept off chain; its hash goes into the event.")
 @sends(sent_bill)
 def bill_switch_to_paper(ctx: Context, token: int, reason: str) -> Action[Bill]:
     """Void the eBL because a paper original replaces it (carrier), once its holder surrendered it for
@@ -206,11 +211,12 @@ def bill_unpause(ctx: Context) -> Action[bool]:
 
 
 @bill.command("show")
-@click.argument("token", required=False)
-@click.option("--carrier", default=None, help="With --reference: the carrier's live bill for a reference.")
-@click.option("--reference", default=None)
+@click.argument("token", required=False, type=TOKEN_ID)
+@click.option("--carrier", default=None, type=Address("carrier"),
+              help="With --reference: the carrier's live bill for a reference.")
+@click.option("--reference", default=None, type=TEXT)
 @pass_ctx
-def bill_show(ctx: Context, token: str | None, carrier: str | None, reference: str | None) -> None:
+def bill_show(ctx: Context, token: int | None, carrier: str | None, reference: str | None) -> None:
     """One bill, by TOKEN or by --carrier and --reference."""
     if token is None and not (carrier and reference):
         raise InvalidInput("give TOKEN, or --carrier and --reference")
@@ -220,33 +226,54 @@ def bill_show(ctx: Context, token: str | None, carrier: str | None, reference: s
         found = bills.token_of(carrier, reference)
         if found is None:
             raise BillNotFound(f"carrier {carrier} has no live bill for reference {reference!r}")
-        token = str(found)
+        token = found
     show_bill(ctx, bills.get(token))
 
 
 @bill.command("history")
 @token_argument
+@click.option("--verify", is_flag=True,
+              help="Compare the index's chain of title with the chain's; exit 1 when they differ.")
+@index_option
 @pass_ctx
-def bill_history(ctx: Context, token: int) -> None:
-    """The chain of title, rebuilt from the registry's events."""
-    show_history(ctx, token, ctx.client().bills.history(token))
+def bill_history(ctx: Context, token: int, verify: bool, index_url: str | None) -> None:
+    """The chain of title: from the index when it is current (the node's head indexed, the same deployment),
+    else rebuilt from the registry's events. --verify reads both and compares them (`ebl index history
+    --verify`)."""
+    client = ctx.client()
+    if verify:
+        events = public_history(client, index_url, token, current_only=False)
+        assert events is not None
+        verify_history(client, events, token)
+        show_history(ctx, token, events, source="index, verified")
+        return
+    indexed = public_history(client, index_url, token, current_only=True)
+    if indexed is not None:
+        show_history(ctx, token, indexed, source="index")
+    else:
+        show_history(ctx, token, client.bills.history(token))
 
 
 @bill.command("verify")
-@click.argument("token")
+@token_argument
 @click.argument("document", type=click.Path(path_type=Path))
 @pass_ctx
-def bill_verify(ctx: Context, token: str, document: Path) -> None:
-    """Check that DOCUMENT is the transport document the bill carries. Exit 1 when it is not."""
+def bill_verify(ctx: Context, token: int, document: Path) -> None:
+    """Check that DOCUMENT is the transport document of a live bill. Exit 1 when it is not: another document,
+    or a bill that no longer carries title (voided, accomplished)."""
+    doc = read_document(document)
     bills = ctx.client().bills
     b = bills.get(token)
-    if not bills.verify_document(b.token_id, document):
-        raise InvalidInput(f"{document} is not the document of bill {hex(b.token_id)} "
-                           f"(its SHA-256 differs from {b.document_hash})")
+    facts = {"tokenId": hex(b.token_id), "document": str(document), "documentHash": b.document_hash,
+             "status": b.status.name.lower()}
+    if not bills.verify_document(b.token_id, doc):
+        raise VerificationFailed(f"{document} is not the document of bill {hex(b.token_id)} "
+                                 f"(its SHA-256 differs from {b.document_hash})", matches=False, **facts)
     if not b.live:
         after = f"; amended by {hex(b.successor)}" if b.successor else ""
-        raise InvalidInput(f"{document} matches bill {hex(b.token_id)}, but that bill is {b.status.name.lower()}"
-                           f"{after}: it no longer carries title")
+        raise VerificationFailed(f"{document} matches bill {hex(b.token_id)}, but that bill is "
+                                 f"{b.status.name.lower()}{after}: it no longer carries title", matches=True,
+                                 live=False, **facts)
     info: dict[str, Any] = {"tokenId": hex(b.token_id), "reference": b.transport_document_reference,
                             "documentHash": b.document_hash, "status": b.status.name.lower(), "holder": b.holder,
                             "matches": True}

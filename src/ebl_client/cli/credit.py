@@ -20,15 +20,22 @@ from eth_account.signers.local import LocalAccount
 from .. import hashing
 from ..chain import to_address
 from ..credit import CreditRecords, root_bytes
-from ..errors import CreditRecordNotFound, InvalidInput
+from ..errors import CreditRecordNotFound, InvalidInput, LocalFileError, VerificationFailed
 from ..models import ConsentRecord, CreditRecord, CreditVerification, Result, utc_time
 from .app import Action, Context, F, pass_ctx, sends
+from .files import read_json, write_text
 from .output import days, emit_json, sent_setting, show_info, show_pairs, show_sent, yes
-from .values import DAY, expiry_options, resolve_expiry
+from .values import DAY, TEXT, Address, Hex32, expiry_options, resolve_expiry
+
+SUBJECT, PROVIDER, FINANCIER, ROOT = Address("subject"), Address("provider"), Address("financier"), Hex32("root")
+
+
+def load_commitment(path: Path) -> hashing.Commitment:
+    return hashing.Commitment.from_json(read_json(path, "commitment"))
 
 
 def provider_option(fn: F) -> F:
-    return click.option("--provider", default=None,
+    return click.option("--provider", default=None, type=PROVIDER,
                         help="The credit provider that anchored the record (default: the only one that anchored "
                              "this root for this subject).")(fn)
 
@@ -50,12 +57,22 @@ def resolve_provider(facade: CreditRecords, subject: str, root: bytes | str, pro
 
 
 def matching_root(report: Path, commitment: hashing.Commitment, consequence: str = "") -> bytes:
-    """The root REPORT makes with the commitment's salts; InvalidInput when it is not the committed one."""
-    root = hashing.recompute_root(hashing.load_json_file(report, what=f"report {report}"), commitment)
+    """The root REPORT makes with the commitment's salts; VerificationFailed (the answer is no: exit 1) when it
+    is not the committed one."""
+    root = hashing.recompute_root(read_json(report, "report"), commitment)
     if root != commitment.root:
-        raise InvalidInput(f"report {report} does not reproduce root 0x{commitment.root.hex()}: a field was changed"
-                           + (f"; {consequence}" if consequence else ""))
+        raise VerificationFailed(f"report {report} does not reproduce root 0x{commitment.root.hex()}: a field was "
+                                 "changed" + (f"; {consequence}" if consequence else ""), report=str(report),
+                                 committedRoot="0x" + commitment.root.hex(), reportRoot="0x" + root.hex())
     return root
+
+
+def anchored_provider(facade: CreditRecords, subject: str, root: bytes, provider: str | None) -> str:
+    """`resolve_provider` for a check: a root no provider anchored for the subject is a "no" (exit 1)."""
+    try:
+        return resolve_provider(facade, subject, root, provider)
+    except CreditRecordNotFound as exc:
+        raise VerificationFailed(str(exc), subject=subject, root="0x" + root.hex(), anchored=False) from None
 
 
 def record_state(record: CreditRecord, now: int) -> str:
@@ -131,21 +148,23 @@ def credit() -> None:
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Commitment file to write (default REPORT.commitment.json); never overwritten.")
-@click.option("--schema", default=hashing.DEFAULT_SCHEMA, show_default=True)
+@click.option("--schema", default=hashing.DEFAULT_SCHEMA, show_default=True, type=TEXT)
 @pass_ctx
 def credit_commit(ctx: Context, report: Path, out: Path | None, schema: str) -> None:
     """Salt and hash every field of REPORT into a commitment file. Uploads nothing."""
     out = out or report.with_suffix(".commitment.json")
-    if out.exists():
-        raise InvalidInput(f"{out} already exists; refusing to overwrite a commitment (its salts are unique)")
-    commitment = hashing.commit(hashing.load_json_file(report, what=f"report {report}"), schema=schema)
-    commitment.save(out)
+    refusal = "it already exists; refusing to overwrite a commitment (its salts are unique)"
+    if out.exists() or out.is_symlink():
+        raise LocalFileError(out, refusal, "write", "commitment")
+    commitment = hashing.commit(read_json(report, "report"), schema=schema)
+    write_text(out, json.dumps(commitment.to_json(), indent=2) + "\n", what="commitment", mode=0o600,
+               refusal=refusal)
     show_info(ctx, "commitment", {"root": "0x" + commitment.root.hex(), "fields": len(commitment.salts),
                                   "schema": schema, "commitment": str(out)})
 
 
 @credit.command("anchor")
-@click.option("--subject", required=True, help="Account of the company the report is about.")
+@click.option("--subject", required=True, type=SUBJECT, help="Account of the company the report is about.")
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
 @expiry_options
 @sends(sent_record("anchored"))
@@ -153,28 +172,26 @@ def credit_anchor(ctx: Context, subject: str, commitment_file: Path, expires: da
                   valid_days: float | None) -> Action[CreditRecord]:
     """Anchor a commitment's root on chain (credit provider), valid at most the registry's longest validity
     (`ebl credit settings`)."""
-    commitment = hashing.Commitment.load(commitment_file)
-    subject = to_address(subject, what="subject")
+    commitment = load_commitment(commitment_file)
     when = resolve_expiry(ctx, expires, valid_days)
     return lambda signer: ctx.client().credit.anchor(subject, commitment, when, sender=signer)
 
 
 @credit.command("revoke")
-@click.option("--subject", required=True)
-@click.option("--root", required=True)
-@click.option("--provider", default=None,
+@click.option("--subject", required=True, type=SUBJECT)
+@click.option("--root", required=True, type=ROOT)
+@click.option("--provider", default=None, type=PROVIDER,
               help="The record's provider: yourself (the default) unless --as-supervisor; then default the only "
                    "provider that anchored this root for this subject.")
 @click.option("--as-supervisor", is_flag=True,
               help="Revoke another provider's record, as the registry admin or an active regulator.")
-@click.option("--reason", default="", help="Kept off chain; its hash goes into the event.")
+@click.option("--reason", default="", type=TEXT, help="Kept off chain; its hash goes into the event.")
 @sends(sent_record("revoked"))
-def credit_revoke(ctx: Context, subject: str, root: str, provider: str | None, as_supervisor: bool,
+def credit_revoke(ctx: Context, subject: str, root: bytes, provider: str | None, as_supervisor: bool,
                   reason: str) -> Action[CreditRecord]:
     """Revoke a record: your own (the provider that anchored it), or with --as-supervisor any provider's
     (the registry admin or an active regulator; give --reason)."""
-    subject, raw = to_address(subject, what="subject"), root_bytes(root)
-    named = to_address(provider, what="provider") if provider else None
+    raw, named = root, provider
     if as_supervisor and not reason.strip():
         raise InvalidInput("a supervisor's revocation needs --reason (its hash goes into the event)")
 
@@ -212,21 +229,30 @@ def credit_settings(ctx: Context) -> None:
 @credit.command("verify")
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
-@click.option("--subject", default=None, help="Also check on chain that the root is anchored and valid for SUBJECT.")
+@click.option("--subject", default=None, type=SUBJECT,
+              help="Also check on chain that the root is anchored and valid for SUBJECT.")
 @provider_option
 @pass_ctx
 def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: str | None,
                   provider: str | None) -> None:
-    """Recompute REPORT's root with the commitment's salts (and check the anchor). Exit 1 on any mismatch."""
-    root = matching_root(report, hashing.Commitment.load(commitment_file))
+    """Recompute REPORT's root with the commitment's salts (and check the anchor). Exit 1 when the answer is
+    no: the report does not reproduce the root, or the root is not anchored and valid for SUBJECT."""
+    root = matching_root(report, load_commitment(commitment_file))
     record = None
     if subject:
         facade = ctx.client().credit
-        subject = to_address(subject, what="subject")
-        record = facade.get(resolve_provider(facade, subject, root, provider), subject, root)
+        owner = anchored_provider(facade, subject, root, provider)
+        try:
+            record = facade.get(owner, subject, root)
+        except CreditRecordNotFound as exc:
+            raise VerificationFailed(str(exc), subject=subject, provider=owner, root="0x" + root.hex(),
+                                     anchored=False) from None
         if not record.valid:
-            raise InvalidInput(f"root 0x{root.hex()} matches the report but the record of provider {record.provider} "
-                               f"for subject {record.subject} is {record_state(record, ctx.now())}")
+            state = record_state(record, ctx.now())
+            raise VerificationFailed(f"root 0x{root.hex()} matches the report but the record of provider "
+                                     f"{record.provider} for subject {record.subject} is {state}",
+                                     subject=record.subject, provider=record.provider, root="0x" + root.hex(),
+                                     anchored=True, valid=False, state=state)
     show_info(ctx, "report verified", {
         "report": str(report), "root": "0x" + root.hex(), "matchesCommitment": True,
         **({"subject": record.subject, "provider": record.provider, "anchoredAndValid": True,
@@ -236,56 +262,55 @@ def credit_verify(ctx: Context, report: Path, commitment_file: Path, subject: st
 @credit.command("disclose")
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--commitment", "commitment_file", required=True, type=click.Path(path_type=Path))
-@click.option("--field", "path", required=True, help="JSON Pointer of the field, e.g. /rating/grade.")
+@click.option("--field", "path", required=True, type=TEXT, help="JSON Pointer of the field, e.g. /rating/grade.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the disclosure here (default stdout).")
 @pass_ctx
 def credit_disclose(ctx: Context, report: Path, commitment_file: Path, path: str, out: Path | None) -> None:
     """Reveal one field (value, salt, Merkle proof) without revealing any other."""
-    disclosure = hashing.disclose(hashing.load_json_file(report, what=f"report {report}"),
-                                  hashing.Commitment.load(commitment_file), path)
+    disclosure = hashing.disclose(read_json(report, "report"), load_commitment(commitment_file), path)
     text = json.dumps(disclosure.to_json(), indent=2)
     if out is None:
         click.echo(text)
         return
-    if out.exists():
-        raise InvalidInput(f"{out} already exists")
-    out.write_text(text + "\n")
+    write_text(out, text + "\n", what="disclosure")
     click.echo(f"disclosure of {path} written to {out}", err=ctx.as_json)
 
 
 @credit.command("verify-field")
 @click.argument("disclosure_file", type=click.Path(path_type=Path))
-@click.option("--subject", required=True)
+@click.option("--subject", required=True, type=SUBJECT)
 @provider_option
 @pass_ctx
 def credit_verify_field(ctx: Context, disclosure_file: Path, subject: str, provider: str | None) -> None:
     """Check a disclosed field off chain and on chain (the contract computes the leaf). Exit 1 when it does not
     verify."""
-    disclosure = hashing.Disclosure.from_json(hashing.load_json_file(disclosure_file))
-    subject = to_address(subject, what="subject")
+    disclosure = hashing.Disclosure.from_json(read_json(disclosure_file, "disclosure"))
+    root = "0x" + disclosure.root.hex()
     if not disclosure.verify():
-        raise InvalidInput(f"{disclosure.path}: value, salt and proof do not lead to root 0x{disclosure.root.hex()}")
+        raise VerificationFailed(f"{disclosure.path}: value, salt and proof do not lead to root {root}",
+                                 path=disclosure.path, root=root, proofValid=False)
     facade = ctx.client().credit
-    owner = resolve_provider(facade, subject, disclosure.root, provider)
+    owner = anchored_provider(facade, subject, disclosure.root, provider)
     if not facade.verify_field(owner, subject, disclosure):
-        raise InvalidInput(f"root 0x{disclosure.root.hex()} is not anchored and valid for subject {subject} by "
-                           f"provider {owner}")
+        raise VerificationFailed(f"root {root} is not anchored and valid for subject {subject} by provider {owner}",
+                                 path=disclosure.path, root=root, subject=subject, provider=owner, proofValid=True,
+                                 anchoredAndValid=False)
     show_info(ctx, "field verified", {"path": disclosure.path, "value": disclosure.value,
                                       "root": "0x" + disclosure.root.hex(), "subject": subject, "provider": owner,
                                       "verified": True})
 
 
 @credit.command("consent")
-@click.option("--root", required=True)
-@click.option("--financier", required=True)
+@click.option("--root", required=True, type=ROOT)
+@click.option("--financier", required=True, type=FINANCIER)
 @provider_option
 @expiry_options
 @sends(sent_consent("consent"))
-def credit_consent(ctx: Context, root: str, financier: str, provider: str | None, expires: datetime | None,
+def credit_consent(ctx: Context, root: bytes, financier: str, provider: str | None, expires: datetime | None,
                    valid_days: float | None) -> Action[ConsentRecord]:
     """Consent, as the subject, to FINANCIER relying on your record until the expiry."""
-    raw, financier = root_bytes(root), to_address(financier, what="financier")
+    raw = root
     when = resolve_expiry(ctx, expires, valid_days)
 
     def action(signer: LocalAccount) -> Result[ConsentRecord]:
@@ -297,13 +322,13 @@ def credit_consent(ctx: Context, root: str, financier: str, provider: str | None
 
 
 @credit.command("withdraw-consent")
-@click.option("--root", required=True)
-@click.option("--financier", required=True)
+@click.option("--root", required=True, type=ROOT)
+@click.option("--financier", required=True, type=FINANCIER)
 @provider_option
 @sends(sent_consent("consent withdrawn"))
-def credit_withdraw_consent(ctx: Context, root: str, financier: str, provider: str | None) -> Action[ConsentRecord]:
+def credit_withdraw_consent(ctx: Context, root: bytes, financier: str, provider: str | None) -> Action[ConsentRecord]:
     """Withdraw your consent (the subject)."""
-    raw, financier = root_bytes(root), to_address(financier, what="financier")
+    raw = root
 
     def action(signer: LocalAccount) -> Result[ConsentRecord]:
         facade = ctx.client().credit
@@ -314,8 +339,8 @@ def credit_withdraw_consent(ctx: Context, root: str, financier: str, provider: s
 
 
 @credit.command("record-verification")
-@click.option("--financier", required=True, help="The bank the officer works for.")
-@click.option("--subject", required=True)
+@click.option("--financier", required=True, type=FINANCIER, help="The bank the officer works for.")
+@click.option("--subject", required=True, type=SUBJECT)
 @click.option("--report", type=click.Path(path_type=Path), required=True)
 @click.option("--commitment", "commitment_file", type=click.Path(path_type=Path), required=True)
 @provider_option
@@ -325,8 +350,7 @@ def credit_record_verification(ctx: Context, financier: str, subject: str, repor
                                provider: str | None, replace: bool) -> Action[CreditVerification]:
     """Maker: check REPORT against its anchored root, then record the match on chain (verifier officer).
     Recording replaces the financier's earlier verification of the subject, which then needs a new approval."""
-    root = matching_root(report, hashing.Commitment.load(commitment_file), "nothing recorded")
-    financier, subject = to_address(financier, what="financier"), to_address(subject, what="subject")
+    root = matching_root(report, load_commitment(commitment_file), "nothing recorded")
     facade = ctx.client().credit
     owner = resolve_provider(facade, subject, root, provider)
     current = facade.get_verification(financier, subject)
@@ -337,8 +361,8 @@ def credit_record_verification(ctx: Context, financier: str, subject: str, repor
 
 
 @credit.command("approve-verification")
-@click.option("--financier", required=True)
-@click.option("--subject", required=True)
+@click.option("--financier", required=True, type=FINANCIER)
+@click.option("--subject", required=True, type=SUBJECT)
 @sends(sent_verification)
 def credit_approve_verification(ctx: Context, financier: str, subject: str) -> Action[CreditVerification]:
     """Checker: approve the recorded verification (a second officer of the same bank)."""
@@ -346,16 +370,16 @@ def credit_approve_verification(ctx: Context, financier: str, subject: str) -> A
 
 
 @credit.command("status")
-@click.option("--subject", required=True)
-@click.option("--root", default=None)
+@click.option("--subject", required=True, type=SUBJECT)
+@click.option("--root", default=None, type=ROOT)
 @provider_option
-@click.option("--financier", default=None)
+@click.option("--financier", default=None, type=FINANCIER)
 @pass_ctx
-def credit_status(ctx: Context, subject: str, root: str | None, provider: str | None, financier: str | None) -> None:
+def credit_status(ctx: Context, subject: str, root: bytes | None, provider: str | None,
+                  financier: str | None) -> None:
     """A record (with --root), a consent (with --root and --financier), a verification (with --financier)."""
     if not root and not financier:
         raise InvalidInput("give --root, --financier or both")
-    subject = to_address(subject, what="subject")
     facade = ctx.client().credit
     parts: dict[str, Any] = {}
     if root:

@@ -6,7 +6,9 @@ import click
 
 from .. import deployment as deployments
 from .app import Context, pass_ctx, signer_options
+from .files import writable_folder
 from .output import emit_json, emit_table
+from .values import Address
 
 
 def show_deployment(ctx: Context, result: deployments.Deployment, settings: deployments.Settings) -> None:
@@ -29,7 +31,8 @@ def show_deployment(ctx: Context, result: deployments.Deployment, settings: depl
 
 
 @click.command()
-@click.option("--admin", default=None, help="Account that receives the consortium admin role (default: the signer).")
+@click.option("--admin", default=None, type=Address("admin"),
+              help="Account that receives the consortium admin role (default: the signer).")
 @click.option("--redeploy", is_flag=True, help="Replace an existing live deployment on this chain.")
 @click.option("--grace-days", type=click.IntRange(min=0, max=3650), default=deployments.DEFAULT_GRACE_DAYS,
               show_default=True, help="Days after maturity before a financier may claim a defaulted financing's bill.")
@@ -51,7 +54,8 @@ def deploy(ctx: Context, admin: str | None, redeploy: bool, grace_days: int, min
     set-max-validity`)."""
     settings = deployments.Settings(grace_days=grace_days, min_tenor_days=min_tenor_days,
                                     reservation_days=reservation_days, max_validity_days=max_validity_days)
+    folder = writable_folder(ctx.deployments_dir, "deployments folder")  # before any contract is deployed
     signer = ctx.signer()
-    result = deployments.deploy_suite(ctx.chain(), signer, ctx.deployments_dir, admin=admin, redeploy=redeploy,
+    result = deployments.deploy_suite(ctx.chain(), signer, folder, admin=admin, redeploy=redeploy,
                                       settings=settings, test_stablecoin=test_stablecoin)
     show_deployment(ctx, result, settings)

@@ -11,15 +11,16 @@ from typing import Any
 import click
 from eth_account.signers.local import LocalAccount
 
-from .. import hashing, money
-from ..bills import parse_token_id
-from ..chain import to_address
+from .. import money
 from ..errors import InvalidInput
 from ..financing import Financings, fingerprint, normalise_invoice
 from ..models import Financing, Offer, Reservation, Result, Token, utc_time
 from .app import Action, Context, pass_ctx, sends
+from .files import read_json
 from .output import days, emit_json, emit_table, sent_pause, sent_setting, show_pairs, show_sent, yes
-from .values import DAY, maturity_options, resolve_maturity, utc_date
+from .values import DAY, FINANCING_ID, TEXT, TOKEN_ID, Address, maturity_options, resolve_maturity, shown, utc_date
+
+FINANCIER, SETTLEMENT_TOKEN = Address("financier"), Address("token")
 
 
 def token_units(ctx: Context, token: str, amount: str, *, zero: bool = False) -> int:
@@ -30,6 +31,14 @@ def token_units(ctx: Context, token: str, amount: str, *, zero: bool = False) ->
     if zero and amount.strip() in ("0", "0.0", "0.00"):
         return 0
     return money.parse_units(amount, decimals)
+
+
+def read_invoice(path: Path) -> dict[str, Any]:
+    """An invoice JSON file: readable (else exit 6), a JSON object (else exit 3)."""
+    data = read_json(path, "invoice")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"invoice {path} is not an invoice (a JSON object with sellerId, buyerId, ...)")
+    return data
 
 
 def amount(units: int, token: Token) -> str:
@@ -100,25 +109,24 @@ def fingerprint_of(value: str) -> str:
     """FINGERPRINT as 0x-hex: given as 32 bytes of hex, or computed from an invoice JSON file (with the key in
     $EBL_FINGERPRINT_KEY)."""
     text = value.strip()
-    if Path(text).is_file():
-        return "0x" + fingerprint(hashing.load_json_file(Path(text), what=f"invoice {text}")).hex()
+    try:
+        is_file = len(text) < 4096 and Path(text).is_file()
+    except (OSError, ValueError):  # a name the system cannot take (a NUL byte)
+        is_file = False
+    if is_file:
+        return "0x" + fingerprint(read_invoice(Path(text))).hex()
     try:
         raw = bytes.fromhex(text.removeprefix("0x"))
     except ValueError:
-        raise InvalidInput(f"{value!r} is neither an invoice fingerprint (32 bytes of hex) nor an invoice file") \
-            from None
+        raise InvalidInput(f"{shown(value)} is neither an invoice fingerprint (32 bytes of hex) nor an invoice "
+                           "file") from None
     if len(raw) != 32 or raw == bytes(32):
-        raise InvalidInput(f"invoice fingerprint {value!r} must be 32 non-zero bytes (64 hex digits)")
+        raise InvalidInput(f"invoice fingerprint {shown(value)} must be 32 non-zero bytes (64 hex digits)")
     return "0x" + raw.hex()
 
 
-def _financing_id(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
-    if value <= 0:
-        raise InvalidInput(f"financing id {value} must be positive")
-    return value
-
-
-financing_argument = click.argument("financing_id", type=int, callback=_financing_id)
+#: FINANCING_ID, positive and below 2**256; anything else is a usage mistake (exit 2)
+financing_argument = click.argument("financing_id", type=FINANCING_ID)
 
 
 def existing(ctx: Context, financing_id: int) -> Financings:
@@ -139,31 +147,30 @@ def finance() -> None:
 @pass_ctx
 def finance_fingerprint(ctx: Context, invoice: Path) -> None:
     """The invoice's fingerprint (key in $EBL_FINGERPRINT_KEY) and its normalised fields."""
-    data = hashing.load_json_file(invoice, what=f"invoice {invoice}")
+    data = read_invoice(invoice)
     normalised = normalise_invoice(data)
     info = {"fingerprint": "0x" + fingerprint(data).hex(), "normalised": normalised}
     show_pairs(ctx, "invoice fingerprint", info, [("fingerprint", info["fingerprint"]), *normalised.items()])
 
 
 @finance.command("request")
-@click.argument("token")
-@click.option("--importer", required=True)
-@click.option("--amount", required=True, help="Requested amount in token units, e.g. 1000000.00.")
-@click.option("--token", "settlement_token", required=True, help="Allowlisted settlement stablecoin.")
+@click.argument("token", type=TOKEN_ID)
+@click.option("--importer", required=True, type=Address("importer"))
+@click.option("--amount", required=True, type=TEXT, help="Requested amount in token units, e.g. 1000000.00.")
+@click.option("--token", "settlement_token", required=True, type=SETTLEMENT_TOKEN,
+              help="Allowlisted settlement stablecoin.")
 @click.option("--invoice", type=click.Path(path_type=Path), required=True,
               help="Invoice JSON (sellerId, buyerId, invoiceNumber, currency, amount, issueDate).")
 @maturity_options
 @sends(sent_financing("financing requested"))
-def finance_request(ctx: Context, token: str, importer: str, amount: str, settlement_token: str, invoice: Path,
+def finance_request(ctx: Context, token: int, importer: str, amount: str, settlement_token: str, invoice: Path,
                     expires: datetime | None, valid_days: float | None) -> Action[Financing]:
     """Pledge bill TOKEN into the escrow and request financing, in one transaction (exporter, holder with title
     of a to-order bill). The maturity must be at least the escrow's minimum tenor away (`ebl finance
     settings`); the invoice is reserved for the reservation period. A refused request leaves the bill as it
     was."""
-    token_id = parse_token_id(token)
-    importer = to_address(importer, what="importer")
-    settlement_token = to_address(settlement_token, what="token")
-    fp = fingerprint(hashing.load_json_file(invoice, what=f"invoice {invoice}"))
+    token_id = token
+    fp = fingerprint(read_invoice(invoice))
     maturity = resolve_maturity(ctx, expires, valid_days)
     units = token_units(ctx, settlement_token, amount)
     return lambda signer: ctx.client().finance.request(token_id, importer, units, settlement_token, maturity, fp,
@@ -172,8 +179,8 @@ def finance_request(ctx: Context, token: str, importer: str, amount: str, settle
 
 @finance.command("offer")
 @financing_argument
-@click.option("--principal", required=True)
-@click.option("--fee", required=True)
+@click.option("--principal", required=True, type=TEXT)
+@click.option("--fee", required=True, type=TEXT)
 @maturity_options
 @sends(sent_offer("offer"))
 def finance_offer(ctx: Context, financing_id: int, principal: str, fee: str, expires: datetime | None,
@@ -197,11 +204,11 @@ def finance_withdraw_offer(ctx: Context, financing_id: int) -> Action[Offer]:
 
 @finance.command("show-offer")
 @financing_argument
-@click.option("--financier", required=True)
+@click.option("--financier", required=True, type=FINANCIER)
 @pass_ctx
 def finance_show_offer(ctx: Context, financing_id: int, financier: str) -> None:
     """FINANCIER's standing offer on a financing (what `ebl finance accept` would accept)."""
-    offer = existing(ctx, financing_id).offer_of(financing_id, to_address(financier, what="financier"))
+    offer = existing(ctx, financing_id).offer_of(financing_id, financier)
     show_pairs(ctx, "offer", offer, offer_rows(offer, offer_token(ctx, offer)))
 
 
@@ -223,9 +230,9 @@ def finance_offers(ctx: Context, financing_id: int) -> None:
 
 @finance.command("accept")
 @financing_argument
-@click.option("--financier", required=True)
-@click.option("--principal", default=None, help="The principal you saw: refuse if the offer says otherwise.")
-@click.option("--fee", default=None, help="The fee you saw: refuse if the offer says otherwise.")
+@click.option("--financier", required=True, type=FINANCIER)
+@click.option("--principal", default=None, type=TEXT, help="The principal you saw: refuse if the offer says otherwise.")
+@click.option("--fee", default=None, type=TEXT, help="The fee you saw: refuse if the offer says otherwise.")
 @maturity_options
 @sends(sent_financing("offer accepted"))
 def finance_accept(ctx: Context, financing_id: int, financier: str, principal: str | None, fee: str | None,
@@ -233,7 +240,6 @@ def finance_accept(ctx: Context, financing_id: int, financier: str, principal: s
     """Accept FINANCIER's offer as it stands now (exporter). The terms are read from the chain, checked against
     the --principal, --fee and --maturity DATE (or --days N: the maturity's date from today) you name, printed,
     and sent as they are: an offer revised or withdrawn in between makes the escrow refuse (OfferChanged)."""
-    financier = to_address(financier, what="financier")
     if expires is not None and valid_days is not None:
         raise InvalidInput("give --maturity DATE or --days N, not both")
     fin = ctx.client().finance
@@ -301,7 +307,7 @@ def finance_redeliver(ctx: Context, financing_id: int) -> Action[Financing]:
 
 @finance.command("repay")
 @financing_argument
-@click.option("--amount", required=True, help="In token units; more than outstanding is capped.")
+@click.option("--amount", required=True, type=TEXT, help="In token units; more than outstanding is capped.")
 @sends(sent_financing("repaid"))
 def finance_repay(ctx: Context, financing_id: int, amount: str) -> Action[Financing]:
     """Repay part or all (anyone, usually the importer); full repayment releases the bill to the importer."""
@@ -315,11 +321,11 @@ def finance_repay(ctx: Context, financing_id: int, amount: str) -> Action[Financ
 
 
 @finance.command("withdraw")
-@click.option("--token", "settlement_token", required=True)
+@click.option("--token", "settlement_token", required=True, type=SETTLEMENT_TOKEN)
 @sends(sent_withdrawal)
 def finance_withdraw(ctx: Context, settlement_token: str) -> Action[dict[str, Any]]:
     """Withdraw what the escrow owes you in TOKEN (financier)."""
-    token = to_address(settlement_token, what="token")
+    token = settlement_token
 
     def action(signer: LocalAccount) -> Result[dict[str, Any]]:
         withdrawn, tx = ctx.client().finance.withdraw(token, sender=signer)
@@ -329,12 +335,12 @@ def finance_withdraw(ctx: Context, settlement_token: str) -> Action[dict[str, An
 
 
 @finance.command("allow-token")
-@click.argument("settlement_token")
+@click.argument("settlement_token", type=SETTLEMENT_TOKEN)
 @click.option("--remove", is_flag=True)
 @sends(sent_token_allowed)
 def finance_allow_token(ctx: Context, settlement_token: str, remove: bool) -> Action[dict[str, Any]]:
     """Allowlist (or --remove) a settlement token (admin)."""
-    token = to_address(settlement_token, what="token")
+    token = settlement_token
 
     def action(signer: LocalAccount) -> Result[dict[str, Any]]:
         allowed, tx = ctx.client().finance.allow_token(token, not remove, sender=signer)
@@ -344,7 +350,7 @@ def finance_allow_token(ctx: Context, settlement_token: str, remove: bool) -> Ac
 
 
 @finance.command("reservation")
-@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT", type=TEXT)
 @pass_ctx
 def finance_reservation(ctx: Context, fingerprint_or_invoice: str) -> None:
     """Who holds an invoice: the financing that reserved (or financed) FINGERPRINT, and until when. FINGERPRINT
@@ -354,8 +360,9 @@ def finance_reservation(ctx: Context, fingerprint_or_invoice: str) -> None:
 
 
 @finance.command("release-reservation")
-@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT")
-@click.option("--reason", required=True, help="The dispute's decision; kept off chain, its hash goes into the event.")
+@click.argument("fingerprint_or_invoice", metavar="FINGERPRINT", type=TEXT)
+@click.option("--reason", required=True, type=TEXT,
+              help="The dispute's decision; kept off chain, its hash goes into the event.")
 @sends(sent_reservation)
 def finance_release_reservation(ctx: Context, fingerprint_or_invoice: str, reason: str) -> Action[Reservation]:
     """Release a disputed invoice reservation (never a financed invoice); the financing that held it can no

@@ -23,10 +23,13 @@ from .. import deployment as deployments
 from .. import directory as directories
 from .. import keys, tables
 from ..chain import Chain
-from ..errors import ConnectionFailed, EblError, InvalidInput
+from ..client import Client
+from ..errors import ConnectionFailed, EblError, InvalidInput, LocalFileError, NotFound, VerificationFailed
 from ..index import checked_directory, queries, store, sync
-from ..models import jsonable, utc_time
+from ..models import TitleEvent, jsonable, utc_time
 from ..networks import profile
+from .files import checked_folder, read_json
+from .values import TOKEN_ID, FiniteRange
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_ENV = "EBL_INDEX"
@@ -86,7 +89,8 @@ def resolve_chain_id(root: RootOptions) -> int:
     try:
         return _connect(root).chain_id
     except ConnectionFailed as exc:
-        raise InvalidInput(f"{exc}; give --index URL or --chain-id to read the index without the node") from None
+        raise ConnectionFailed(f"{exc}; give --index URL or --chain-id to read the index without the node") \
+            from None
 
 
 def resolve_url(root: RootOptions, index_url: str | None) -> str:
@@ -123,6 +127,8 @@ def _signer_address() -> str:
 def _directory(engine: Engine, chain_id: int, path: Path | None) -> directories.Directory:
     """--directory, else .ebl/directory-<chainId>.json when present; refused entries noted on stderr."""
     chosen = path or directories.default_path(chain_id)
+    if path or chosen.exists():
+        read_json(chosen, "directory")  # readable, and not nested past reason (errors name the file)
     checked = checked_directory(engine, chosen if path or chosen.exists() else None, chain_id=chain_id)
     for refusal in checked.refused:
         click.echo(f"note: directory entry {refusal.account or '?'} ({refusal.legal_name or 'no name'}) refused: "
@@ -176,15 +182,20 @@ def index() -> None:
 
 def _indexer(root: RootOptions, index_url: str | None, page_size: int, confirmations: int) -> sync.Indexer:
     chain = _connect(root)
-    manifest = deployments.load_for(chain, root.deployments_dir)
-    engine = store.open_index(index_url or store.default_url(chain.chain_id), writer=True)
+    manifest = deployments.load_for(chain, checked_folder(root.deployments_dir, "deployments folder"))
+    url = index_url or store.default_url(chain.chain_id)
+    try:
+        engine = store.open_index(url, writer=True)
+    except OSError as exc:  # the SQLite file's folder cannot be made (a file in the way, no permission)
+        raise LocalFileError.of(exc, action="write", what="the index in") from None
     return sync.Indexer(chain, manifest, engine, page_size=page_size, confirmations=confirmations)
 
 
 def sync_options(fn: F) -> F:
-    fn = click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
+    fn = click.option("--confirmations", type=click.IntRange(min=0, max=100_000), default=0, show_default=True,
                       help="Stay this many blocks behind the head (Besu QBFT has instant finality: 0).")(fn)
-    fn = click.option("--page-size", type=click.IntRange(min=1), default=sync.DEFAULT_PAGE_SIZE, show_default=True,
+    fn = click.option("--page-size", type=click.IntRange(min=1, max=100_000), default=sync.DEFAULT_PAGE_SIZE,
+                      show_default=True,
                       help="Blocks per eth_getLogs request (Besu's --rpc-max-logs-range defaults to 1000).")(fn)
     return index_option(fn)
 
@@ -210,7 +221,7 @@ def index_sync(root: RootOptions, index_url: str | None, page_size: int, confirm
 
 @index.command("watch")
 @sync_options
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+@click.option("--interval", type=FiniteRange(min=0.1, max=3600), default=2.0, show_default=True,
               help="Seconds between polls for new blocks.")
 @pass_root
 def index_watch(root: RootOptions, index_url: str | None, page_size: int, confirmations: int,
@@ -253,33 +264,71 @@ def index_status(root: RootOptions, index_url: str | None) -> None:
 
 
 @index.command("history")
-@click.argument("token")
+@click.argument("token", type=TOKEN_ID)
 @click.option("--verify", is_flag=True, help="Compare with the chain of title the chain itself answers; exit 1 "
                                              "when they differ.")
 @reader_options
 @pass_root
-def index_history(root: RootOptions, token: str, verify: bool, index_url: str | None, as_account: str | None,
+def index_history(root: RootOptions, token: int, verify: bool, index_url: str | None, as_account: str | None,
                   directory_file: Path | None) -> None:
     """The chain of title of bill TOKEN from the index, names instead of addresses."""
     r = open_reader(root, index_url, as_account, directory_file)
     events = r.q.history(r.viewer, token)
     if verify:
-        from .. import Client
-
-        client = Client(_connect(root), root.deployments_dir)
-        differences = queries.compare_history(events, client.bills.history(events[0].token_id if events else token))
-        if differences:
-            raise InvalidInput("the index's chain of title differs from the chain's: " + "; ".join(differences))
-        click.echo(f"verified: the index's {len(events)} actions are the chain's", err=True)
+        verify_history(Client(_connect(root), checked_folder(root.deployments_dir, "deployments folder")), events,
+                       token)
     if r.as_json:
         emit_json(events, r.q.directory)
         return
-    first = events[0].token_id if events else int(token, 0)
-    emit_table(f"chain of title of bill {hex(first)} (index)",
+    emit_table(f"chain of title of bill {hex(token)} (index)",
                ["#", "block", "time", "action", "DCSA", "actor", "holder", "beneficiary", "transaction"],
                ([i + 1, e.block, utc_time(e.timestamp), e.action.name.lower(), e.action.dcsa, r.label(e.actor),
                  r.label(e.holder), r.label(e.beneficiary) if e.beneficiary else "", e.tx_hash]
                 for i, e in enumerate(events)))
+
+
+#: the chain of title is what the chain answers anyone (`Bills.history` needs no key): read from the index, it
+#: is shown to anyone too, as to a viewer who sees every bill
+PUBLIC = queries.Viewer("0x" + "00" * 20, regulator=True)
+
+
+def public_history(client: Client, index_url: str | None, token: int, *, current_only: bool) -> list[TitleEvent] | None:
+    """The chain of title of bill `token` from the index at `index_url` (default: the chain's), as the chain
+    answers it. `current_only`: None unless the index is current (it holds the node's head block, for the
+    client's deployment), so that the caller reads the chain instead; a note on stderr says why when the
+    index was named (--index, $EBL_INDEX). Otherwise the index as it stands (none: IndexUnavailable)."""
+    chain = client.chain
+    url = index_url or store.default_url(chain.chain_id)
+    try:
+        engine = store.open_index(url)
+        status = queries.Queries(engine).status()
+    except (store.IndexUnavailable, NotFound) as exc:
+        if not current_only:
+            raise
+        if index_url:
+            click.echo(f"note: {exc}; reading the chain", err=True)
+        return None
+    if current_only:
+        registry = client.deployment.address("BillOfLadingRegistry")
+        head = chain.w3.eth.block_number
+        behind = (f"holds chain {status.chain_id}" if status.chain_id != chain.chain_id
+                  else "indexes another deployment" if status.contracts.get("BillOfLadingRegistry") != registry
+                  else f"is at block {status.last_block}, the node at {head}" if status.last_block < head else "")
+        if behind:
+            if index_url:
+                click.echo(f"note: the index {behind}: reading the chain (`ebl index sync` to catch up)", err=True)
+            return None
+    return queries.Queries(engine).history(PUBLIC, token)
+
+
+def verify_history(client: Client, events: list[TitleEvent], token: int) -> None:
+    """Compare the index's chain of title of bill `token` with the chain's (`queries.compare_history`):
+    VerificationFailed (exit 1) naming each difference; a note on stderr when they agree."""
+    differences = queries.compare_history(events, client.bills.history(token))
+    if differences:
+        raise VerificationFailed("the index's chain of title differs from the chain's: " + "; ".join(differences),
+                                 tokenId=hex(token), differences=differences)
+    click.echo(f"verified: the index's {len(events)} actions are the chain's", err=True)
 
 
 @index.command("directory")
@@ -292,7 +341,7 @@ def index_directory(root: RootOptions, file: Path | None, index_url: str | None)
     status = _status(engine)
     path = file or directories.default_path(status.chain_id)
     if not path.exists():
-        raise InvalidInput(f"no directory file {path}")
+        raise LocalFileError(path, "No such file or directory", "read", "directory file")
     checked = _directory(engine, status.chain_id, path)
     if root.as_json:
         emit_json({"accepted": list(checked.entries.values()), "refused": checked.refused})

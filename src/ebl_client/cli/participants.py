@@ -9,12 +9,14 @@ from typing import Any
 import click
 from eth_account.signers.local import LocalAccount
 
-from ..chain import to_address
 from ..errors import InvalidInput
 from ..hashing import identifier_hash, new_salt
 from ..models import Participant, Result, Role
 from .app import Action, Context, pass_ctx, sends
 from .output import emit_json, emit_table, show_sent
+from .values import TEXT, Address, Hex32
+
+ACCOUNT, INSTITUTION = Address("account"), Address("institution")
 
 PARTICIPANT_COLUMNS = ["account", "roles", "jurisdiction", "status", "institution", "identifier hash"]
 
@@ -73,32 +75,32 @@ def participants() -> None:
 
 
 @participants.command("add")
-@click.argument("account")
-@click.option("--roles", required=True, help="Comma-separated: " + ", ".join(r.name.lower() for r in Role if r.name))
-@click.option("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 code, e.g. HK, CN.")
-@click.option("--identifier", default=None,
+@click.argument("account", type=ACCOUNT)
+@click.option("--roles", required=True, type=TEXT,
+              help="Comma-separated: " + ", ".join(r.name.lower() for r in Role if r.name))
+@click.option("--jurisdiction", required=True, type=TEXT, help="ISO 3166-1 alpha-2 code, e.g. HK, CN.")
+@click.option("--identifier", default=None, type=TEXT,
               help="Legal identifier (LEI, unified social credit code); only its salted hash goes on chain.")
-@click.option("--salt", default=None,
+@click.option("--salt", default=None, type=Hex32("--salt"),
               help="32-byte hex salt for --identifier (default: a new random salt, printed once).")
-@click.option("--identifier-hash", "identifier_hash_hex", default=None,
+@click.option("--identifier-hash", "identifier_hash_hex", default=None, type=Hex32("--identifier-hash"),
               help="A precomputed salted identifier hash (32-byte hex).")
-@click.option("--institution", default=None, help="For a verifier officer: the financier it works for.")
+@click.option("--institution", default=None, type=INSTITUTION,
+              help="For a verifier officer: the financier it works for.")
 @sends(show_onboarded)
 def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, identifier: str | None,
-                     salt: str | None, identifier_hash_hex: str | None, institution: str | None) -> Action[Onboarded]:
+                     salt: bytes | None, identifier_hash_hex: bytes | None,
+                     institution: str | None) -> Action[Onboarded]:
     """Onboard ACCOUNT with roles, jurisdiction and a salted identifier hash."""
     role_bits = Role.parse(roles)
-    account = to_address(account, what="account")
-    if institution:
-        institution = to_address(institution, what="institution")
     salt_bytes: bytes | None = None
     if identifier_hash_hex and identifier:
         raise InvalidInput("give --identifier or --identifier-hash, not both")
     if identifier:
-        salt_bytes = _hex32(salt, "--salt") if salt else new_salt()
+        salt_bytes = salt if salt else new_salt()
         id_hash: bytes = identifier_hash(identifier, salt_bytes)
     elif identifier_hash_hex:
-        id_hash = _hex32(identifier_hash_hex, "--identifier-hash")
+        id_hash = identifier_hash_hex
     else:
         raise InvalidInput("give --identifier (hashed with a salt) or --identifier-hash")
 
@@ -110,16 +112,6 @@ def participants_add(ctx: Context, account: str, roles: str, jurisdiction: str, 
     return action
 
 
-def _hex32(value: str, what: str) -> bytes:
-    try:
-        raw = bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInput(f"{what} is not hex") from None
-    if len(raw) != 32:
-        raise InvalidInput(f"{what} must be 32 bytes (64 hex digits)")
-    return raw
-
-
 @participants.command("list")
 @pass_ctx
 def participants_list(ctx: Context) -> None:
@@ -128,7 +120,7 @@ def participants_list(ctx: Context) -> None:
 
 
 @participants.command("show")
-@click.argument("account")
+@click.argument("account", type=ACCOUNT)
 @pass_ctx
 def participants_show(ctx: Context, account: str) -> None:
     """One participant's record."""
@@ -136,32 +128,30 @@ def participants_show(ctx: Context, account: str) -> None:
 
 
 @participants.command("set-roles")
-@click.argument("account")
-@click.option("--roles", required=True, help="The new complete set of roles, comma-separated.")
-@click.option("--institution", default=None, help="For a verifier officer: the financier it works for.")
+@click.argument("account", type=ACCOUNT)
+@click.option("--roles", required=True, type=TEXT, help="The new complete set of roles, comma-separated.")
+@click.option("--institution", default=None, type=INSTITUTION,
+              help="For a verifier officer: the financier it works for.")
 @sends(sent_participant("roles set"))
 def participants_set_roles(ctx: Context, account: str, roles: str, institution: str | None) -> Action[Participant]:
     """Replace ACCOUNT's roles (admin)."""
     role_bits = Role.parse(roles)
-    account = to_address(account, what="account")
     return lambda signer: ctx.client().participants.update_roles(account, role_bits, institution, sender=signer)
 
 
 @participants.command("suspend")
-@click.argument("account")
-@click.option("--reason", default="", help="Why; kept off chain, its hash goes into the event.")
+@click.argument("account", type=ACCOUNT)
+@click.option("--reason", default="", type=TEXT, help="Why; kept off chain, its hash goes into the event.")
 @sends(sent_participant("suspended"))
 def participants_suspend(ctx: Context, account: str, reason: str) -> Action[Participant]:
     """Suspend ACCOUNT (admin): it can no longer issue, anchor, consent, verify or receive a bill, and its credit
     records stop counting."""
-    account = to_address(account, what="account")
     return lambda signer: ctx.client().participants.suspend(account, reason, sender=signer)
 
 
 @participants.command("reinstate")
-@click.argument("account")
+@click.argument("account", type=ACCOUNT)
 @sends(sent_participant("reinstated"))
 def participants_reinstate(ctx: Context, account: str) -> Action[Participant]:
     """Reinstate a suspended ACCOUNT (admin)."""
-    account = to_address(account, what="account")
     return lambda signer: ctx.client().participants.reinstate(account, sender=signer)

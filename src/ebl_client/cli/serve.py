@@ -26,7 +26,9 @@ from ..errors import ConnectionFailed, EblError, InvalidInput
 from ..service import auth, outbox, store
 from ..service import config as configs
 from .app import Context, cli
+from .files import checked_folder, read_bytes
 from .output import emit_json, emit_table
+from .values import PORT, TEXT, Address, UInt
 
 SETTINGS = "ebl.serve.settings"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -67,7 +69,7 @@ def _database(settings: configs.ServiceConfig) -> str:
               help=f"The service's TOML configuration. [env: {configs.CONFIG_ENV}]")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: loopback only). "
                                            "[env: EBL_SERVE_HOST]")
-@click.option("--port", type=click.IntRange(0, 65535), default=None,
+@click.option("--port", type=PORT, default=None,
               help=f"Port (default {configs.DEFAULT_PORT}). [env: EBL_SERVE_PORT]")
 @click.option("--database", default=None, metavar="URL",
               help="The service's database (default sqlite:///.ebl/service-<chainId>.sqlite). [env: EBL_SERVICE_DB]")
@@ -82,13 +84,24 @@ def serve(click_ctx: click.Context, config_file: Path | None, host: str | None, 
           database: str | None, index_url: str | None, directory: Path | None, platform: str | None) -> None:
     """Serve the DCSA eBL APIs and the back-office API; Ctrl-C or SIGTERM stops it cleanly."""
     root: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
-    settings = configs.load(config_file)
+    if config_file is not None:  # missing or unreadable: one line naming it (exit 6); not text: exit 3
+        try:
+            read_bytes(config_file, "service configuration").decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"the service configuration {config_file} is not UTF-8 text ({exc.reason})") from None
+    try:
+        settings = configs.load(config_file)
+    except RecursionError:
+        raise InvalidInput(f"the service configuration {config_file or '(from the environment)'} is nested too "
+                           "deeply to be a configuration") from None
     chain_options: dict[str, Any] = {}
     if root is not None:
         for option, name in (("rpc_url", "rpc_url"), ("network", "network"), ("chain_id", "chain_id"),
                              ("deployments_dir", "deployments")):
             if _given(click_ctx, option):
                 chain_options[name] = getattr(root, option)
+        if "deployments" in chain_options:
+            checked_folder(chain_options["deployments"], "deployments folder")
     settings = settings.with_overrides(host=host, port=port, database=database, index_url=index_url,
                                        directory=directory, platform=platform, **chain_options)
     click_ctx.meta[SETTINGS] = settings
@@ -137,8 +150,8 @@ def keys() -> None:
 
 
 @keys.command("add")
-@click.argument("account")
-@click.option("--label", default="", help="What the key is for (shown by `keys list`).")
+@click.argument("account", type=Address("account"))
+@click.option("--label", default="", type=TEXT, help="What the key is for (shown by `keys list`).")
 @click.pass_context
 def keys_add(click_ctx: click.Context, account: str, label: str) -> None:
     """Make an API key for ACCOUNT and print it: it cannot be shown again."""
@@ -153,7 +166,7 @@ def keys_add(click_ctx: click.Context, account: str, label: str) -> None:
 
 
 @keys.command("list")
-@click.option("--account", default=None, help="Only this account's keys.")
+@click.option("--account", default=None, type=Address("account"), help="Only this account's keys.")
 @click.pass_context
 def keys_list(click_ctx: click.Context, account: str | None) -> None:
     """The API keys (ids, accounts, labels; never the keys)."""
@@ -172,7 +185,7 @@ def keys_list(click_ctx: click.Context, account: str | None) -> None:
 
 
 @keys.command("revoke")
-@click.argument("key_id")
+@click.argument("key_id", type=TEXT)
 @click.pass_context
 def keys_revoke(click_ctx: click.Context, key_id: str) -> None:
     """Revoke an API key at once."""
@@ -206,7 +219,7 @@ def callbacks_list(click_ctx: click.Context, status: str | None) -> None:
 
 
 @callbacks.command("retry")
-@click.argument("callback_id", type=int)
+@click.argument("callback_id", type=UInt("callback id", maximum=2**63 - 1))
 @click.pass_context
 def callbacks_retry(click_ctx: click.Context, callback_id: int) -> None:
     """Put a dead callback back in line (a running service sends it within its interval)."""

@@ -19,7 +19,8 @@ from .index import RootOptions, emit_json, emit_table, open_reader, pass_root, r
 @click.option("--carrier", default=None, metavar="ACCOUNT")
 @click.option("--status", default=None, help="issued, surrendered-for-delivery, surrendered-for-amendment, "
                                              "accomplished or voided.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
+@click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=None,
+              help="At most this many, newest first.")
 @reader_options
 @pass_root
 def bill_list(root: RootOptions, holder: str | None, beneficiary: str | None, carrier: str | None,
