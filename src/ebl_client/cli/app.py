@@ -34,6 +34,7 @@ from ..client import Client
 from ..errors import ExitCode
 from ..models import Result
 from ..networks import PROFILES
+from ..outbox import OUTBOX_ENV, Reconciliation
 from .files import checked_folder, read_json
 from .values import UInt
 
@@ -53,6 +54,8 @@ class Context:
     chain_id: int | None
     deployments_dir: Path
     as_json: bool
+    #: the folder of the transaction journals (--outbox, $EBL_OUTBOX; None: .ebl/outbox)
+    outbox: Path | None = None
     # set by --keystore / --key-env on the commands that sign (see signer_options)
     keystore: Path | None = None
     key_env: str = keys.DEFAULT_KEY_ENV
@@ -64,7 +67,8 @@ class Context:
         if self._client is None:
             self._client = Client.connect(self.rpc_url, network=self.network,
                                           deployments=checked_folder(self.deployments_dir, "deployments folder"),
-                                          chain_id=self.chain_id)
+                                          chain_id=self.chain_id, outbox=self.outbox if self.outbox else True)
+            report_reconciliation(self._client.reconciled)
         return self._client
 
     def chain(self) -> Chain:
@@ -294,14 +298,31 @@ CHAIN_ID = UInt("chain id", maximum=2**64 - 1, bound="at most 2**64 - 1")
 @click.option("--deployments", "deployments_dir", type=click.Path(path_type=Path), envvar=deployments.DIR_ENV,
               default=deployments.DEFAULT_DIR, show_default=True,
               help=f"Folder of deployment manifests (<chainId>.json). [env: {deployments.DIR_ENV}]")
+@click.option("--outbox", "outbox_dir", type=click.Path(path_type=Path), envvar=OUTBOX_ENV, default=None,
+              help=f"Folder of the transaction journals (default .ebl/outbox). [env: {OUTBOX_ENV}]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the version and the contract source digest, then exit.")
 @click.pass_context
 def cli(ctx: click.Context, rpc_url: str | None, network: str, chain_id: int | None, deployments_dir: Path,
-        as_json: bool) -> None:
+        outbox_dir: Path | None, as_json: bool) -> None:
     """eBL title registry, cross-border credit verification and BL-backed financing on an EVM chain."""
-    ctx.obj = Context(rpc_url, network, chain_id, deployments_dir, as_json)
+    ctx.obj = Context(rpc_url, network, chain_id, deployments_dir, as_json, outbox=outbox_dir)
+
+
+def report_reconciliation(found: Reconciliation) -> None:
+    """What the outbox did on connect, as `warning:` lines on stderr: transactions a restarted node had lost
+    and that were sent again, nonce conflicts (never sent), torn journal lines, journals archived."""
+    for finding in found.resent:
+        click.echo(f"warning: resent {finding.entry.label} ({finding.entry.hash}), which the node no longer knew",
+                   err=True)
+    for finding in found.conflicts:
+        click.echo(f"warning: {finding.entry.label} ({finding.entry.hash}) conflicts with another transaction "
+                   f"of nonce {finding.entry.nonce}: {finding.detail or 'not sent'}; see `ebl tx show`", err=True)
+    for text in found.warnings:
+        click.echo(f"warning: {text}", err=True)
+    for path in found.archived:
+        click.echo(f"note: archived the journal {path}", err=True)
 
 
 def main() -> None:

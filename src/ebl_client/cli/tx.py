@@ -30,7 +30,9 @@ def outbox_option(fn: F) -> F:
 
 
 def open_outbox(outbox_dir: Path | None) -> Outbox:
-    return Outbox(outbox_dir)
+    """The journals in `outbox_dir`, else the root's `--outbox`, else $EBL_OUTBOX or .ebl/outbox."""
+    root = click.get_current_context().find_object(Context)
+    return Outbox(outbox_dir or (root.outbox if root is not None else None))
 
 
 def connect(ctx: Context, outbox: Outbox) -> Chain:
