@@ -4,7 +4,6 @@ as a bank embedding the client would. Each test that changes the chain runs insi
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 from ebl_client import deployment, keys, samples
 from ebl_client.chain import Chain
@@ -12,6 +11,8 @@ from ebl_client.hashing import identifier_hash
 from ebl_client.models import Role
 from ebl_client.node import AnvilNode, dev_keys
 from ebl_client.participants import Participants
+
+from ..clirunner import cli_runner
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +112,7 @@ def run(anvil, admin, tmp_path, snapshot):
     # imported here, not at the top: the library tests must not depend on the CLI importing cleanly
     from ebl_client.cli import cli
 
-    runner = CliRunner(mix_stderr=False)
+    runner = cli_runner()
     # COLUMNS unset: tables are as wide as their values (not a terminal), whatever the shell running the tests
     base_env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(tmp_path / "deployments"),
                 keys.PASSWORD_ENV: "", "EBL_KEYSTORE": "", "COLUMNS": None}

@@ -268,6 +268,27 @@ def test_node_refuses_a_busy_port_before_touching_the_state_file(anvil, tmp_path
     assert state.read_text() == "{}"
 
 
+def test_a_reader_that_went_away_ends_the_command_quietly(tmp_path):
+    """`ebl ... | head`: the reader closes the pipe before the output is written; the command exits 141, as a
+    program killed by SIGPIPE, and prints no traceback."""
+    from ebl_client import samples
+
+    report = tmp_path / "report.json"
+    report.write_text(samples.CREDIT_REPORT.read_text())
+    assert _ebl("credit", "commit", str(report), cwd=tmp_path).returncode == 0
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        ebl = os.path.join(os.path.dirname(sys.executable), "ebl")
+        proc = subprocess.run([ebl, "credit", "disclose", str(report), "--commitment",
+                               str(tmp_path / "report.commitment.json"), "--field", "/subject/name"],
+                              stdout=write, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == ExitCode.PIPE
+    assert proc.stderr == ""
+
+
 def test_kill_stops_the_node_and_its_anvil(tmp_path):
     import signal
     import time

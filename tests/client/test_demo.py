@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import rlp
-from click.testing import CliRunner
 from rich.console import Console
 
 from ebl_client import demo, directory, hashing, keys, samples
@@ -24,6 +23,8 @@ from ebl_client.cli import cli
 from ebl_client.demo import carrier as demo_carrier
 from ebl_client.demo import runner
 from ebl_client.node import AnvilNode, dev_keys
+
+from ..clirunner import cli_runner
 
 ACTIONS = ["issue", "pledge", "transfer_owners", "surrender_for_delivery", "surrender_accepted"]
 #: the steps, by number, that send nothing: the directory and the platform's start (off chain), two refusals at
@@ -223,7 +224,7 @@ def test_demo_tells_the_story_and_leaves_the_chain_for_the_explore_commands(tmp_
         f"{ebl} inbox --as {people['exporter']['address']}{reads}", f"{ebl} audit report --as {regulator}{reads}",
         f"{ebl} audit export --bill {token} --format csv --as {regulator}{reads}"]
     with AnvilNode(state_file=p["state"]) as node:  # what `ebl node --state-file ...` runs
-        runner_, env = CliRunner(mix_stderr=False), {"EBL_RPC_URL": node.url, keys.DEFAULT_KEY_ENV: ""}
+        runner_, env = cli_runner(), {"EBL_RPC_URL": node.url, keys.DEFAULT_KEY_ENV: ""}
         shown = [runner_.invoke(cli, ["--json", *shlex.split(c)[1:]], env=env, catch_exceptions=False)
                  for c in explore["commands"]]
     assert all(r.exit_code == 0 for r in shown), [r.stderr for r in shown]
@@ -306,7 +307,7 @@ def test_ebl_demo_runs_the_story_with_tables_that_fit_the_terminal(tmp_path):
     p = paths(tmp_path)
     # $EBL_RPC_URL is for the other commands: the demo starts its own node
     env = {"COLUMNS": "100", "EBL_RPC_URL": "http://127.0.0.1:9"}
-    result = CliRunner(mix_stderr=False).invoke(cli, ["demo", *demo_args(p)], env=env, catch_exceptions=False)
+    result = cli_runner().invoke(cli, ["demo", *demo_args(p)], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for title in ("Consortium", "DCSA eBL 3.0", "Chain of title: bill VHSL2611HKGSHA0007", "Financing summary",

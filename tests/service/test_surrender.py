@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from click.testing import CliRunner
 
 from ebl_client.cli import cli
 from ebl_client.models import BillStatus
 
+from ..clirunner import cli_runner
 from .test_issuance import bill_of, callback, issue
 from .world import World, document
 
@@ -58,7 +58,7 @@ def test_surrender_for_delivery_accepted(platform: World, carrier_api: httpx.Cli
 def test_surrender_for_delivery_rejected(platform: World, carrier_api: httpx.Client) -> None:
     """The holder surrenders with the `ebl` command; the carrier rejects: the bill goes back to the holder."""
     reference, bill = issued(platform, carrier_api, "SDR")
-    result = CliRunner().invoke(cli, ["--rpc-url", platform.client.chain.url, "--deployments",
+    result = cli_runner().invoke(cli, ["--rpc-url", platform.client.chain.url, "--deployments",
                                       str(platform.workdir / "deployments"), "bill", "surrender", hex(bill.token_id),
                                       "--for", "delivery"],
                                 env={"EBL_PRIVATE_KEY": platform.signers["exporter"].key.to_0x_hex()})

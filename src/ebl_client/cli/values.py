@@ -24,6 +24,12 @@ from ..errors import InvalidInput
 if TYPE_CHECKING:  # no import of cli.app at run time: the index commands use these types too
     from .app import Context, F
 
+    # click 8.2+ types ParamType by the value it converts to and its input; the click 8.1 of the Ape test
+    # environment cannot subscript it at run time, so the subscript exists for the type checker only
+    ParamType = click.ParamType[Any, Any]
+else:
+    ParamType = click.ParamType
+
 DAY = 86_400
 #: the longest duration a `--days`-like option takes (a hundred years): beyond it no contract accepts it, and
 #: the chain's clock plus it stays far inside uint40
@@ -40,7 +46,7 @@ def shown(value: object) -> str:
     return text if len(text) <= _SHOWN else f"{text[:_SHOWN - 10]}…{text[-6:]} ({len(str(value))} characters)"
 
 
-class UInt(click.ParamType):
+class UInt(ParamType):
     """A whole number from `minimum` to `maximum`, in ASCII decimal (or 0x-hex with `hex_ok`): the integers the
     contracts store. `int()` would also take full-width digits, `1_000` and thousands of digits; this takes none."""
 
@@ -78,7 +84,7 @@ FINANCING_ID = UInt("financing id", hex_ok=True)
 PORT = UInt("port", minimum=1, maximum=65_535, bound="from 1 to 65535")
 
 
-class Address(click.ParamType):
+class Address(ParamType):
     """An account or contract address, EIP-55 checksummed on the way in (a mixed-case address must carry a
     valid checksum)."""
 
@@ -97,7 +103,7 @@ class Address(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class Text(click.ParamType):
+class Text(ParamType):
     """Free text (a remark, a reason, an identifier, a label): valid UTF-8, at most `max_length` characters.
     Bytes on the command line that are not UTF-8 reach Python as lone surrogates, which no hash or database
     can take: refused here, as a usage mistake."""
@@ -121,7 +127,7 @@ class Text(click.ParamType):
 TEXT = Text()
 
 
-class Hex32(click.ParamType):
+class Hex32(ParamType):
     """32 bytes as 64 hex digits, with or without 0x (a commitment root, a salt, a hash)."""
 
     name = "hex32"
