@@ -226,6 +226,18 @@ def test_bad_reports_are_named(text, message):
         hashing.commit(hashing.parse_json(text))
 
 
+def test_deep_json_is_refused_before_it_is_parsed():
+    """web3's py_ecc raises the recursion limit to 100,000 on import, so the C parser would exhaust the stack
+    (a segfault, not a RecursionError) on deep enough input: the depth is measured first."""
+    import web3  # noqa: F401  (what every program using the client has imported)
+
+    for text in ("[" * 100_000, b"{\"a\": " * 100_000, "[" * 65 + "]" * 65):
+        with pytest.raises(InvalidInput, match="body is nested more than 64 levels deep"):
+            hashing.parse_json(text, what="the body")
+    assert hashing.parse_json("[" * 64 + "]" * 64, what="the body") is not None
+    assert hashing.parse_json(json.dumps({"brackets in text": "[" * 100}))  # brackets in strings do not count
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, {"a": [1, {"b": math.nan}]}, 1e400])
 def test_python_non_finite_numbers_are_refused(value):
     """rfc8785 refuses them (FloatDomainError); the client names the problem as InvalidInput."""

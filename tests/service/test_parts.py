@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from joserfc import jws
 from sqlalchemy import inspect
 
 from ebl_client.directory import Directory, Entry
@@ -133,6 +134,10 @@ def test_a_manifest_is_verified_with_the_registered_public_key_only() -> None:
     with pytest.raises(manifest.ManifestError):
         manifest.verify(signed, manifest.public_key(manifest.public_jwk(manifest.new_signing_key())))
     assert manifest.checksum({"b": 1, "a": [1.0, "x"]}) == manifest.checksum({"a": [1, "x"], "b": 1})
+    # a payload nested past any manifest is refused before parsing (parsing it could crash the service)
+    deep = jws.serialize_compact({"alg": "ES256"}, b"[" * 5_000, key)
+    with pytest.raises(manifest.ManifestError, match="nested more than 64 levels"):
+        manifest.verify(deep, manifest.public_key(manifest.public_jwk(key)))
 
 
 def _directory() -> Directory:

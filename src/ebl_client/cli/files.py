@@ -12,9 +12,7 @@ This module imports nothing of `cli.app`: the index commands use it too.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,7 @@ from typing import Any
 from ..errors import InvalidInput, LocalFileError
 from ..hashing import parse_json
 
-#: JSON the commands read (documents, reports, commitments, invoices, disclosures, directories) is at most this
-#: deep: DCSA's transport document is about 6 levels; deeper is not a document, and would exhaust the stack
-MAX_DEPTH = 64
-#: and at most this large
+#: JSON files the commands read are at most this large (and at most hashing.MAX_DEPTH deep)
 MAX_BYTES = 16 * 1024 * 1024
 
 
@@ -44,39 +39,9 @@ def read_bytes(path: Path, what: str = "") -> bytes:
 
 
 def read_json(path: Path, what: str = "file") -> Any:
-    """A JSON file strictly parsed (no duplicate keys, no NaN: `hashing.parse_json`), at most MAX_DEPTH deep.
-    The depth is measured before parsing: the C parser recurses, and deep enough input would exhaust the stack
-    before Python's recursion limit stops it."""
-    raw = read_bytes(path, what)
-    label = f"{what} {path}"
-    try:
-        text = raw.decode(json.detect_encoding(raw))
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise InvalidInput(f"{label} is not valid JSON ({exc})") from None
-    if too_deep(text, MAX_DEPTH):
-        raise InvalidInput(f"{label} is nested more than {MAX_DEPTH} levels deep")
-    try:
-        return parse_json(text, what=label)
-    except RecursionError:
-        raise InvalidInput(f"{label} is nested more than {MAX_DEPTH} levels deep") from None
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
-
-
-def too_deep(text: str, limit: int) -> bool:
-    """Whether JSON text nests arrays and objects more than `limit` deep (brackets in strings do not count),
-    without parsing it."""
-    depth = 0
-    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    """A JSON file strictly parsed (`hashing.parse_json`: no duplicate keys, no NaN, at most MAX_DEPTH deep,
+    measured before parsing)."""
+    return parse_json(read_bytes(path, what), what=f"{what} {path}")
 
 
 def checked_folder(path: Path, what: str = "folder") -> Path:

@@ -1,10 +1,12 @@
 """Strict JSON reading for everything that gets hashed: duplicate keys and NaN/Infinity are refused,
-because two readers could take a different value from the same bytes and hash different things.
+because two readers could take a different value from the same bytes and hash different things; and nothing
+nested deeper than MAX_DEPTH is parsed at all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,46 @@ def _no_constant(name: str) -> Any:
     raise InvalidInput(f"non-finite number {name} is not valid JSON")
 
 
+#: JSON that gets read (documents, reports, commitments, invoices, directories, API request bodies) is at most this
+#: deep: DCSA's transport document is about 6 levels. The depth is measured before parsing: the C parser recurses,
+#: and deep enough input exhausts the stack (a crash, not an exception) once the recursion limit is high, as
+#: py_ecc, which web3 imports, sets it to 100,000.
+MAX_DEPTH = 64
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` deep (brackets in strings do not count),
+    without parsing it."""
+    depth = 0
+    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def parse_json(text: str | bytes, *, what: str = "document") -> Any:
-    """Parse JSON strictly: duplicate keys and NaN/Infinity are refused (they make hashes ambiguous)."""
+    """Parse JSON strictly: duplicate keys and NaN/Infinity are refused (they make hashes ambiguous), bytes must
+    be valid UTF-8 (or UTF-16/32, as JSON allows), and more than MAX_DEPTH levels of nesting is refused before
+    parsing. Every refusal is InvalidInput naming `what`."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode(json.detect_encoding(text))
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InvalidInput(f"{what} is not valid JSON ({exc})") from None
+    if too_deep(text):
+        raise InvalidInput(f"{what} is nested more than {MAX_DEPTH} levels deep")
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except InvalidInput as exc:
         raise InvalidInput(f"{what}: {exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise InvalidInput(f"{what} is not valid JSON ({exc})") from None
 
 

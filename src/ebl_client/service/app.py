@@ -182,9 +182,6 @@ async def read_json(request: Request, limit: int) -> Any:
         return parse_json(bytes(body), what="the body")
     except InvalidInput as exc:
         raise ApiError(400, MALFORMED_JSON, str(exc), [Detail("Malformed JSON", str(exc), "$")]) from None
-    except RecursionError:
-        raise ApiError(400, MALFORMED_JSON, "the body nests too deeply to be read",
-                       [Detail("Malformed JSON", "the body nests too deeply", "$")]) from None
 
 
 def caller(request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None,

@@ -19,7 +19,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
-from ..hashing import canonical_json
+from ..errors import InvalidInput
+from ..hashing import canonical_json, parse_json
 
 #: asymmetric algorithms only: a shared secret could be used by the platform to sign for the carrier
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -89,9 +90,9 @@ def verify(signed: str, key: PublicKey) -> dict[str, Any]:
     except (ValueError, TypeError) as exc:
         raise ManifestError(f"the issuance manifest is not a compact JWS ({type(exc).__name__})") from None
     try:
-        payload = json.loads(token.payload)
-    except (ValueError, UnicodeDecodeError):
-        raise ManifestError("the issuance manifest's payload is not JSON") from None
+        payload = parse_json(token.payload, what="the issuance manifest's payload")
+    except InvalidInput as exc:
+        raise ManifestError(str(exc)) from None
     if not isinstance(payload, dict):
         raise ManifestError("the issuance manifest's payload is not a JSON object")
     return payload
