@@ -12,20 +12,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from ebl_client.cli import cli
+from ebl_client.errors import ExitCode
 from ebl_client.service import auth, store
 from ebl_client.service import config as configs
 from ebl_client.service.runner import ServiceThread
 from ebl_client.service.store import ServiceDatabaseError
 
+from ..clirunner import cli_runner
 from .test_issuance import bill_of
 from .world import World, document
 
 
 def ebl(platform: World, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--json", "serve", "--config", str(platform.service.config), *args],
+    result = cli_runner().invoke(cli, ["--json", "serve", "--config", str(platform.service.config), *args],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
@@ -72,10 +73,26 @@ def test_api_keys_from_the_command(platform: World, api) -> None:  # type: ignor
     headers = {"Authorization": f"Bearer {made['apiKey']}"}
     assert httpx.get(f"{platform.service.url}/v1/me", headers=headers).json()["account"] == platform.address(
         "endorsee")
-    result = CliRunner().invoke(cli, ["serve", "--config", str(platform.service.config), "keys", "revoke",
+    result = cli_runner().invoke(cli, ["serve", "--config", str(platform.service.config), "keys", "revoke",
                                       made["keyId"]])
     assert result.exit_code == 0 and "revoked" in result.output
     assert httpx.get(f"{platform.service.url}/v1/me", headers=headers).status_code == 401
+
+
+def test_admin_commands_never_create_a_database_they_do_not_find(platform: World, tmp_path: Path) -> None:
+    """A mistyped database URL in the config: listing keys or callbacks, revoking or retrying says there is no
+    service database there and leaves none behind; `keys add` (like `ebl serve`) creates it."""
+    mistyped = tmp_path / "servcie.sqlite"
+    config = tmp_path / "service.toml"
+    config.write_text(platform.service.config.read_text().replace(platform.database, f"sqlite:///{mistyped}"))
+    for args in (["keys", "list"], ["keys", "revoke", "k1"], ["callbacks", "list"], ["callbacks", "retry", "1"]):
+        result = cli_runner().invoke(cli, ["serve", "--config", str(config), *args])
+        assert result.exit_code == ExitCode.INVALID, (args, result.stderr)
+        assert result.stderr.startswith("error: there is no service database at ") and result.stderr.count("\n") == 1
+        assert not mistyped.exists()
+    result = cli_runner().invoke(cli, ["serve", "--config", str(config), "keys", "add", platform.address("endorsee")])
+    assert result.exit_code == 0, result.stderr
+    assert mistyped.exists()
 
 
 def test_one_service_per_database_and_the_service_in_a_thread(platform: World, tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ def keys_add(click_ctx: click.Context, account: str, label: str) -> None:
 @click.pass_context
 def keys_list(click_ctx: click.Context, account: str | None) -> None:
     """The API keys (ids, accounts, labels; never the keys)."""
-    engine = store.open_database(_database(_settings(click_ctx)))
+    engine = store.open_database(_database(_settings(click_ctx)), create=False)
     found = auth.list_keys(engine, account)
     root = click_ctx.find_object(Context)
     if root is not None and root.as_json:
@@ -189,7 +189,7 @@ def keys_list(click_ctx: click.Context, account: str | None) -> None:
 @click.pass_context
 def keys_revoke(click_ctx: click.Context, key_id: str) -> None:
     """Revoke an API key at once."""
-    engine = store.open_database(_database(_settings(click_ctx)))
+    engine = store.open_database(_database(_settings(click_ctx)), create=False)
     record = auth.revoke_key(engine, key_id)
     click.echo(f"key {record.key_id} of {record.account} revoked")
 
@@ -207,7 +207,7 @@ def callbacks() -> None:
 @click.pass_context
 def callbacks_list(click_ctx: click.Context, status: str | None) -> None:
     """The callbacks, oldest first."""
-    engine = store.open_database(_database(_settings(click_ctx)))
+    engine = store.open_database(_database(_settings(click_ctx)), create=False)
     found = outbox.listed(engine, status=status)
     root = click_ctx.find_object(Context)
     if root is not None and root.as_json:
@@ -223,7 +223,7 @@ def callbacks_list(click_ctx: click.Context, status: str | None) -> None:
 @click.pass_context
 def callbacks_retry(click_ctx: click.Context, callback_id: int) -> None:
     """Put a dead callback back in line (a running service sends it within its interval)."""
-    engine = store.open_database(_database(_settings(click_ctx)))
+    engine = store.open_database(_database(_settings(click_ctx)), create=False)
     found = outbox.retry(engine, callback_id)
     click.echo(f"callback #{found.id} ({found.operation} {found.subject}) is {found.status}")
 

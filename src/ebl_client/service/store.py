@@ -9,20 +9,19 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, insert, select, text
-from sqlalchemy.exc import OperationalError
 
+from ..database import Migrations, engine_for
 from ..errors import EblError
-from ..index import store as index_store
 from . import tables as t
 
 DEFAULT_DIR = Path(".ebl")
+MIGRATIONS = Migrations("ebl_client.service:migrations", version_table=t.VERSION_TABLE)
+head_revision = MIGRATIONS.head
+current_revision = MIGRATIONS.current
+upgrade = MIGRATIONS.upgrade
+downgrade = MIGRATIONS.downgrade
 
 
 class ServiceDatabaseError(EblError):
@@ -30,49 +29,21 @@ class ServiceDatabaseError(EblError):
 
 
 def default_url(chain_id: int, directory: Path = DEFAULT_DIR) -> str:
+    """`sqlite:///.ebl/service-<chainId>.sqlite`: nothing to install."""
     return f"sqlite:///{directory / f'service-{chain_id}.sqlite'}"
 
 
-def _alembic_config(connection: Any) -> Config:
-    config = Config()
-    config.set_main_option("script_location", "ebl_client.service:migrations")
-    config.attributes["connection"] = connection
-    return config
-
-
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
-    assert head is not None
-    return head
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": t.VERSION_TABLE}).get_current_revision()
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as conn:
-        command.downgrade(_alembic_config(conn), revision)
-
-
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, create: bool = True) -> Engine:
     """The engine of the service database at `url`, upgraded to the code's schema (every transaction takes
-    SQLite's write lock at BEGIN: the service's threads take turns instead of failing half-way)."""
-    engine = index_store.create(url, writer=True)
-    try:
-        current = current_revision(engine)
-    except OperationalError as exc:
-        raise ServiceDatabaseError(f"cannot open the service database at "
-                                   f"{engine.url.render_as_string(hide_password=True)}: "
-                                   f"{str(exc.orig).splitlines()[0]}") from None
-    if current != head_revision():
-        upgrade(engine)
+    SQLite's write lock at BEGIN: the service's threads take turns instead of failing half-way). With
+    `create=False` (listing keys or callbacks, revoking, retrying) a database that does not exist yet, or has no
+    schema, is ServiceDatabaseError: a mistyped URL never leaves an empty database behind."""
+    hint = ": `ebl serve` (or `ebl serve keys add`) creates it; check the configured database URL"
+    missing = None if create else ServiceDatabaseError(
+        f"there is no service database at {url.removeprefix('sqlite:///')}{hint}")
+    engine = engine_for(url, writer=True, what="service database", missing=missing)
+    MIGRATIONS.bring_to_head(engine, what="service database", error=ServiceDatabaseError, upgrade=create,
+                             hint=hint)
     return engine
 
 
