@@ -74,6 +74,10 @@ class NodeError(EblError):
     """The embedded Anvil could not be started or stopped."""
 
 
+class LocalStateError(EblError):
+    """What the client keeps on this machine cannot be used: the outbox's journals and locks (OutboxError)."""
+
+
 class LocalFileError(EblError):
     """A local file or folder cannot be used as asked: missing, unreadable, unwritable, a folder where a file
     is expected (or the reverse), or one that exists where it must not be overwritten. The message names
@@ -376,6 +380,16 @@ class ExitCode(enum.IntEnum):
         return self.name.lower()
 
 
+class BatchIncomplete(EblError):
+    """Some items of a pipelined batch (`ebl bill issue-many`, `ebl credit anchor-many`) did not succeed. Its
+    category is that of the first of them (`code`): a refusal by the chain exits 4, a node that went away 5;
+    every item's own outcome and reason are in the command's table or JSON."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 #: exception class -> category, most specific first (a subclass before its base): the one table
 EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (VerificationFailed, ExitCode.NO),
@@ -386,6 +400,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (WrongChain, ExitCode.NODE),
     (NodeError, ExitCode.NODE),
     (LocalFileError, ExitCode.LOCAL),
+    (LocalStateError, ExitCode.LOCAL),
     (SignerError, ExitCode.LOCAL),
     (InvalidInput, ExitCode.INVALID),
     (NotFound, ExitCode.INVALID),
@@ -398,6 +413,8 @@ def exit_code(exc: BaseException) -> ExitCode:
     """The category of `exc` (see `ExitCode`): by `EXIT_CODES`; of the OSErrors that escaped the client's own
     checks, one about a path is LOCAL and a network error (a refused or reset connection, a timeout, requests'
     and urllib3's errors) is NODE; anything else is INTERNAL, a bug."""
+    if isinstance(exc, BatchIncomplete):
+        return exc.code
     for kind, code in EXIT_CODES:
         if isinstance(exc, kind):
             return code

@@ -49,7 +49,7 @@ from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
 
-from .errors import EblError
+from .errors import LocalStateError, WrongChain
 from .rpc import RpcError
 
 OUTBOX_ENV = "EBL_OUTBOX"
@@ -80,11 +80,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-class OutboxError(EblError):
+class OutboxError(LocalStateError):
     """The outbox cannot be read or written (permissions, disk full, a lock held too long)."""
 
 
-class ChainReplaced(EblError):
+class ChainReplaced(WrongChain):
     """The node serves another chain under the same chain id (restarted empty): the journal's pending
     transactions never reached it. `ebl tx forget --chain-replaced` archives the journal."""
 
@@ -101,6 +101,8 @@ class ChainReplaced(EblError):
 
 
 class State(enum.Enum):
+    """Where a journalled transaction stands: pending until the chain says mined, reverted, or a nonce conflict."""
+
     PENDING = "pending"
     MINED = "mined"
     REVERTED = "reverted"
@@ -110,6 +112,7 @@ class State(enum.Enum):
 
     @property
     def final(self) -> bool:
+        """Whether nothing more will happen to the entry by itself (every state but PENDING)."""
         return self is not State.PENDING
 
 
@@ -144,9 +147,12 @@ class Entry:
 
     @property
     def sent(self) -> bool:
+        """Whether the transaction was sent to a node at least once."""
         return self.sends > 0
 
     def apply(self, record: dict[str, Any]) -> None:
+        """Fold one journal record (sent, mined, lost, conflict, refused, superseded) into the entry's state; other
+        kinds are only kept in `records`."""
         kind = record.get("record")
         self.records.append(record)
         if kind == "sent":
@@ -165,16 +171,20 @@ class Entry:
             self.detail = str(record.get("detail", ""))
 
     def snapshot(self) -> Entry:
+        """A copy that later records do not change."""
         return replace(self, records=list(self.records))
 
 
 def signed_record(*, hash: str, nonce: int, label: str, to: str | None, raw: str, call: str | None = None,
                   batch: str | None = None, item: int | None = None) -> dict[str, Any]:
+    """The `signed` journal record of a transaction (its raw bytes, nonce and label), stamped with the current
+    UTC time: the record that is fsync'd before the transaction is sent."""
     return {"record": "signed", "hash": hash, "nonce": nonce, "label": label, "to": to, "raw": raw, "call": call,
             "batch": batch, "item": item, "at": _now()}
 
 
 def record(kind: str, hash: str, **values: Any) -> dict[str, Any]:
+    """A journal record of `kind` about transaction `hash`, with `values` and the current UTC time."""
     return {"record": kind, "hash": hash, **values, "at": _now()}
 
 
@@ -333,9 +343,11 @@ class Journal:
 
     @property
     def genesis(self) -> str | None:
+        """The genesis block hash the journal was written for; None before its header is read or written."""
         return None if self.header is None else str(self.header.get("genesis"))
 
     def pending(self) -> list[Entry]:
+        """The entries not yet mined, reverted or otherwise final."""
         return [e for e in self.entries.values() if e.state is State.PENDING]
 
     def by_item(self, batch: str) -> dict[int, Entry]:
@@ -420,6 +432,7 @@ class Outbox:
         return f"Outbox({str(self.directory)!r})"
 
     def chain_dir(self, chain_id: int) -> Path:
+        """The folder of chain `chain_id`'s journals: `<outbox dir>/<chainId>`."""
         return self.directory / str(int(chain_id))
 
     def journal(self, chain_id: int, sender: str) -> Journal:
@@ -432,6 +445,7 @@ class Outbox:
             return self._journals[key]
 
     def chain_ids(self) -> list[int]:
+        """The chain ids that have a folder in the outbox, in ascending order."""
         if not self.directory.is_dir():
             return []
         return sorted(int(p.name) for p in self.directory.iterdir() if p.is_dir() and p.name.isdigit())
@@ -477,14 +491,23 @@ class Node(Protocol):
     url: str
 
     @property
-    def chain_id(self) -> int: ...
+    def chain_id(self) -> int:
+        """The node's chain id."""
+        ...
 
     @property
-    def genesis_hash(self) -> str: ...
+    def genesis_hash(self) -> str:
+        """The hash of the chain's block 0 (with the chain id, what identifies the chain)."""
+        ...
 
-    def rpc_batch(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]: ...
+    def rpc_batch(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Raw JSON-RPC requests in batches: each one's raw result or its RpcError, in order."""
+        ...
 
-    def wait_receipts(self, hashes: Sequence[str], timeout: float | None = None) -> dict[str, dict[str, Any]]: ...
+    def wait_receipts(self, hashes: Sequence[str], timeout: float | None = None) -> dict[str, dict[str, Any]]:
+        """The raw receipts, by hash, of those of `hashes` that get mined; gives up `timeout` seconds (default: the
+        connection's receipt timeout) after the last one arrived."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -499,16 +522,20 @@ class Finding:
 
 @dataclass
 class Reconciliation:
+    """What reconciling the outbox with the chain found: each entry's outcome, journals archived, warnings."""
+
     findings: list[Finding] = field(default_factory=list)
     archived: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def resent(self) -> list[Finding]:
+        """The findings of entries sent again."""
         return [f for f in self.findings if f.action == "resent"]
 
     @property
     def conflicts(self) -> list[Finding]:
+        """The findings of entries whose nonce another transaction used."""
         return [f for f in self.findings if f.action == "conflict"]
 
 
@@ -518,12 +545,14 @@ def _is_nonce_too_low(error: RpcError) -> bool:
 
 
 def is_already_known(error: RpcError) -> bool:
+    """Whether a node's refusal of a raw transaction says it already has it (pooled or imported): not a failure."""
     text = error.message.lower()
     return "already known" in text or "already imported" in text or "known transaction" in text or (
         "already in" in text and "pool" in text)
 
 
 def mined_record(receipt: dict[str, Any], detail: str = "") -> dict[str, Any]:
+    """The `mined` journal record of a raw receipt: status, block, block hash and gas used."""
     extra = {"detail": detail} if detail else {}
     return record("mined", str(receipt["transactionHash"]), status=_int(receipt["status"]),
                   block=_int(receipt["blockNumber"]), blockHash=str(receipt["blockHash"]),

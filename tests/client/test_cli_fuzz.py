@@ -31,7 +31,6 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +41,7 @@ from ebl_client.errors import ExitCode
 from ebl_client.financing import fingerprint
 from ebl_client.node import free_port
 
+from ..clirunner import cli_runner
 from .conftest import DAY, trade_finance_world
 
 #: leaf commands that run until stopped: never invoked at random (their argument errors: tests below)
@@ -169,7 +169,7 @@ def invoke(w: dict[str, Any], args: list[str], **env: Any) -> Any:
     here = os.getcwd()
     os.chdir(w["base"])
     try:
-        return CliRunner(mix_stderr=False).invoke(cli, args, env={**w["env"], **env}, catch_exceptions=False)
+        return cli_runner().invoke(cli, args, env={**w["env"], **env}, catch_exceptions=False)
     finally:
         os.chdir(here)
 
@@ -238,6 +238,8 @@ def kind(param: click.Parameter, owner: str = "") -> str | None:
         return "range"
     if isinstance(t, click.Choice):
         return "choice"
+    if name == "outbox_dir":  # a folder not made yet is an empty outbox; a file is never one
+        return "folder"
     if isinstance(t, click.Path):
         return "config" if name == "config_file" else "output" if name in OUTPUT_NAMES else "input"
     if name in AMOUNT_NAMES:
@@ -273,7 +275,7 @@ def wrong_values(w: dict[str, Any], param: click.Parameter, family: str) -> list
         "number": WRONG_NUMBERS, "address": WRONG_ADDRESSES, "hex32": WRONG_HEX32, "days": WRONG_DAYS,
         "date": WRONG_DATES, "day": ["2030-13-01", "2030-02-30", "tomorrow", "\udcff", "", "99999-01-01"],
         "amount": WRONG_AMOUNTS, "fingerprint": WRONG_FINGERPRINTS, "index": WRONG_INDEX_URLS,
-        "input": inputs, "output": [below_a_file, str(bad / "a-folder")],
+        "input": inputs, "output": [below_a_file, str(bad / "a-folder")], "folder": [str(bad / "deep.json")],
         "config": [str(bad / "missing.toml"), str(bad / "a-folder"), below_a_file, str(bad / "deep.toml"),
                    str(bad / "not-utf8.json"), str(bad / "nan.json")],
         "roles": ["banker", "", "\udcff", "trader,banker"], "jurisdiction": ["HKG", "", "\udcff", "1"],

@@ -7,10 +7,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
 
 from ebl_client import hashing, keys, samples
+from ebl_client.errors import ExitCode
 
+from ..clirunner import cli_runner
 from .conftest import DAY
 from .test_outbox import CARRIER, PROVIDER, SHIPPER, SUBJECT, document, onboard_parties
 
@@ -21,7 +22,7 @@ def ebl(anvil, chain, suite, admin, signers, deployments_dir, tmp_path, snapshot
     from ebl_client.cli import cli
 
     onboard_parties(chain, suite, admin, signers)
-    runner = CliRunner(mix_stderr=False)
+    runner = cli_runner()
     env = {"EBL_RPC_URL": anvil.url, "EBL_DEPLOYMENTS": str(deployments_dir), "EBL_OUTBOX": str(tmp_path / "outbox"),
            keys.PASSWORD_ENV: "", "EBL_KEYSTORE": "", "COLUMNS": None}
 
@@ -33,10 +34,15 @@ def ebl(anvil, chain, suite, admin, signers, deployments_dir, tmp_path, snapshot
     return _run
 
 
-def one_error(result, *fragments) -> str:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def one_error(result, *fragments, code: ExitCode) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("error: ") and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr
+    if line.startswith("{"):  # --json: the same line as a JSON error
+        error = json.loads(line)["error"]
+        assert error["exit"] == code and error["code"] == code.label
+        line = "error: " + error["message"]
+    assert line.startswith("error: ")
     for fragment in fragments:
         assert fragment in line, line
     return line
@@ -61,7 +67,7 @@ def test_issue_many_from_a_folder_and_a_manifest(ebl, signers, tmp_path, chain):
     start = chain.w3.eth.get_transaction_count(signers[CARRIER].address)
 
     result = ebl("--json", "bill", "issue-many", str(folder), "--holder", signers[SHIPPER].address)
-    one_error(result, "2 of 5 documents did not succeed", "2 refused")
+    one_error(result, "2 of 5 documents did not succeed", "2 refused", code=ExitCode.REFUSED)
     report = json.loads(result.stdout)
     assert report["batch"].startswith("issue-many:")
     items = report["items"]
@@ -75,7 +81,7 @@ def test_issue_many_from_a_folder_and_a_manifest(ebl, signers, tmp_path, chain):
 
     # the same folder again: what was issued is followed in the outbox, never issued twice
     again = ebl("bill", "issue-many", str(folder), "--holder", signers[SHIPPER].address)
-    one_error(again, "2 of 5 documents did not succeed")
+    one_error(again, "2 of 5 documents did not succeed", code=ExitCode.REFUSED)
     assert again.stdout.count("mined (resumed)") == 3 and "RecipientNotActive" in again.stdout
     assert chain.w3.eth.get_transaction_count(signers[CARRIER].address) == start + 3
 
@@ -100,10 +106,10 @@ def test_issue_many_refuses_a_bad_manifest_before_anything_is_signed(ebl, signer
     folder = tmp_path / "documents"
     write_documents(folder, ["BADMAN0001"])
     (folder / "manifest.csv").write_text("file,holder,consignee\nBADMAN0001.json,0x1,\n")
-    one_error(ebl("bill", "issue-many", str(folder)), "unknown column(s) consignee")
+    one_error(ebl("bill", "issue-many", str(folder)), "unknown column(s) consignee", code=ExitCode.INVALID)
     (folder / "manifest.csv").write_text(f"file,holder\nMISSING.json,{signers[SHIPPER].address}\n")
-    one_error(ebl("bill", "issue-many", str(folder)), "line 2 names MISSING.json")
-    one_error(ebl("bill", "issue-many", str(tmp_path / "nowhere")), "is not a folder")
+    one_error(ebl("bill", "issue-many", str(folder)), "line 2 names MISSING.json", code=ExitCode.INVALID)
+    one_error(ebl("bill", "issue-many", str(tmp_path / "nowhere")), "is not a folder", code=ExitCode.INVALID)
     assert not (tmp_path / "outbox").exists()
 
 
@@ -124,7 +130,7 @@ def test_anchor_many_from_a_csv_and_from_a_folder(ebl, signers, tmp_path, chain)
     provider = signers[PROVIDER]
 
     result = ebl("--json", "credit", "anchor-many", str(csv), "--valid-days", "90", key=provider)
-    one_error(result, "2 of 4 anchors did not succeed", "1 reverted", "1 refused")
+    one_error(result, "2 of 4 anchors did not succeed", "1 reverted", "1 refused", code=ExitCode.INVALID)
     items = json.loads(result.stdout)["items"]
     assert [(i["item"], i["outcome"]) for i in items] == [("line 2", "mined"), ("line 3", "mined"),
                                                           ("line 4", "refused"), ("line 5", "reverted")]
@@ -135,13 +141,14 @@ def test_anchor_many_from_a_csv_and_from_a_folder(ebl, signers, tmp_path, chain)
     from_folder = ebl("credit", "anchor-many", str(folder), "--expires", str(later), key=provider)
     assert from_folder.exit_code == 0, from_folder.stderr
     assert from_folder.stdout.count("mined") == 2
-    one_error(ebl("credit", "anchor-many", str(folder), key=provider), "give --expires DATE or --valid-days N")
+    one_error(ebl("credit", "anchor-many", str(folder), key=provider), "give --expires DATE or --valid-days N",
+              code=ExitCode.INVALID)
 
 
 def test_tx_commands_fail_in_one_line(ebl, anvil, tmp_path):
-    one_error(ebl("tx", "show", "0x" + "ab" * 32), "no transaction 0x" + "ab" * 32)
+    one_error(ebl("tx", "show", "0x" + "ab" * 32), "no transaction 0x" + "ab" * 32, code=ExitCode.INVALID)
     down = ebl("tx", "resend", EBL_RPC_URL="http://127.0.0.1:9")
-    one_error(down, "cannot reach the node at http://127.0.0.1:9")
+    one_error(down, "cannot reach the node at http://127.0.0.1:9", code=ExitCode.NODE)
     assert ebl("tx", "forget").exit_code == 2  # usage: forget only does --chain-replaced
     listed = ebl("--json", "tx", "list")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == []
@@ -163,7 +170,7 @@ def test_a_journal_for_a_replaced_chain_is_refused_then_forgotten_into_the_archi
 
     one_error(ebl("tx", "resend"), f"was written for chain 31337 with genesis {old}",
               f"this node's genesis is {chain.genesis_hash}: 1 transaction never reached this chain",
-              "ebl tx forget --chain-replaced")
+              "ebl tx forget --chain-replaced", code=ExitCode.NODE)
     forgotten = ebl("--json", "tx", "forget", "--chain-replaced")
     assert forgotten.exit_code == 0, forgotten.stderr
     [moved] = json.loads(forgotten.stdout)

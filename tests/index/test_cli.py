@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from ebl_client import Client, keys
 from ebl_client.cli import audit
@@ -26,17 +26,16 @@ from ebl_client.index import schema as s
 from ebl_client.index import store
 from ebl_client.node import AnvilNode, dev_keys
 
+from ..clirunner import cli_runner
 from .test_queries import directory_file
 from .test_sync import small_world
 from .world import World, document
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def ebl(trade: World, tmp_path: Path) -> Any:
     """ebl(*args, as_=handle) -> click Result, with a fresh SQLite index and the world's directory."""
-    runner = CliRunner(mix_stderr=False)
+    runner = cli_runner()
     index = f"sqlite:///{tmp_path / 'index.sqlite'}"
     env = {"EBL_RPC_URL": trade.client.chain.url, "EBL_DEPLOYMENTS": str(trade.client.deployments_dir),
            "EBL_INDEX": index, "EBL_DIRECTORY": str(directory_file(trade, tmp_path / "directory.json")),
@@ -156,9 +155,9 @@ def test_watch_follows_new_blocks_through_a_node_restart_and_stops_cleanly_on_ct
     try:
         small_world(node.url, deployments)
         env = {**os.environ, "EBL_RPC_URL": node.url, "EBL_DEPLOYMENTS": str(deployments), "EBL_INDEX": index}
-        watcher = subprocess.Popen([sys.executable, "-m", "tests.index.cli_root", "index", "watch", "--interval",
-                                    "0.2"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
+        ebl_program = os.path.join(os.path.dirname(sys.executable), "ebl")
+        watcher = subprocess.Popen([ebl_program, "index", "watch", "--interval", "0.2"], cwd=tmp_path, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             client = Client.connect(node.url, deployments=deployments)
             client.bills.issue(document("SMALL-0009"), signers[2].address, sender=signers[1])

@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TextIO, TypeVar, cast
 from urllib.parse import urlsplit
 
 import click
-from click.utils import PacifyFlushWrapper
 from eth_account.signers.local import LocalAccount
 
 from .. import artifacts, errors, keys
@@ -36,7 +35,7 @@ from ..models import Result
 from ..networks import PROFILES
 from ..outbox import OUTBOX_ENV, Reconciliation
 from .files import checked_folder, read_json
-from .values import UInt
+from .values import ParamType, UInt
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -101,6 +100,24 @@ MAX_MESSAGE = 2000
 REPORT = "please report it with the command line, at the project's issue tracker"
 
 
+class _PipeGone:
+    """A stream whose reader went away: flushing it no longer raises (what click's own `main` does, with a
+    wrapper click 8.5 no longer exports)."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
 class EblGroup(click.Group):
     """The root group: `main` runs the command and turns whatever it raised into one line and an exit code
     (`report`), the same from the console script and from click's test runner."""
@@ -112,8 +129,8 @@ class EblGroup(click.Group):
             if exc.errno != errno.EPIPE:
                 raise
             # the reader of stdout went away (`ebl ... | head`): quiet, as a program killed by SIGPIPE
-            sys.stdout = PacifyFlushWrapper(sys.stdout)
-            sys.stderr = PacifyFlushWrapper(sys.stderr)
+            sys.stdout = cast(TextIO, _PipeGone(sys.stdout))
+            sys.stderr = cast(TextIO, _PipeGone(sys.stderr))
             ctx.exit(ExitCode.PIPE)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
@@ -260,7 +277,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-class RpcUrl(click.ParamType):
+class RpcUrl(ParamType):
     """A node's JSON-RPC URL: http(s), a host, a port from 1 to 65535 when given; printable ASCII only (an
     internationalised host in its xn-- form)."""
 
@@ -288,6 +305,15 @@ class RpcUrl(click.ParamType):
 CHAIN_ID = UInt("chain id", maximum=2**64 - 1, bound="at most 2**64 - 1")
 
 
+def outbox_option(fn: F) -> F:
+    """`--outbox DIR` ($EBL_OUTBOX): the folder of the transaction journals, on the root and on the commands that
+    use the outbox (`ebl tx`, the bulk sends). A file there is a usage mistake; a folder not made yet is an
+    empty outbox (sending makes it)."""
+    return click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path),
+                        envvar=OUTBOX_ENV, default=None,
+                        help=f"Folder of the transaction journals (default .ebl/outbox). [env: {OUTBOX_ENV}]")(fn)
+
+
 @click.group(cls=EblGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--rpc-url", type=RpcUrl(), envvar="EBL_RPC_URL", default=None,
               help="Node JSON-RPC URL (default http://127.0.0.1:8545). [env: EBL_RPC_URL]")
@@ -298,8 +324,7 @@ CHAIN_ID = UInt("chain id", maximum=2**64 - 1, bound="at most 2**64 - 1")
 @click.option("--deployments", "deployments_dir", type=click.Path(path_type=Path), envvar=deployments.DIR_ENV,
               default=deployments.DEFAULT_DIR, show_default=True,
               help=f"Folder of deployment manifests (<chainId>.json). [env: {deployments.DIR_ENV}]")
-@click.option("--outbox", "outbox_dir", type=click.Path(path_type=Path), envvar=OUTBOX_ENV, default=None,
-              help=f"Folder of the transaction journals (default .ebl/outbox). [env: {OUTBOX_ENV}]")
+@outbox_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the version and the contract source digest, then exit.")

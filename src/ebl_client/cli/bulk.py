@@ -34,15 +34,14 @@ from ..bills import IssueItem, load_document
 from ..chain import ItemResult, Outcome, to_address
 from ..client import Client
 from ..credit import AnchorItem
-from ..errors import EblError, InvalidInput
+from ..errors import BatchIncomplete, EblError, ExitCode, InvalidInput, exit_code
 from ..hashing import DEFAULT_SCHEMA
 from ..models import Bill, CreditRecord, jsonable
 from ..outbox import Outbox
-from .app import Context, pass_ctx, signer_options
+from .app import Context, outbox_option, pass_ctx, signer_options
 from .bill import bill
 from .credit import credit
 from .output import emit_json, emit_table
-from .tx import outbox_option
 
 MANIFEST = "manifest.csv"
 SUBJECTS = "subjects.csv"
@@ -107,7 +106,11 @@ def finish(results: Sequence[ItemResult[Any]], what: str) -> None:
     if failed:
         outcomes = ", ".join(f"{sum(1 for r in failed if r.outcome is o)} {o.value}" for o in Outcome
                              if any(r.outcome is o for r in failed))
-        raise EblError(f"{len(failed)} of {len(results)} {what} did not succeed ({outcomes}): see each line's reason")
+        first = failed[0]
+        # an item left pending has no error: it was sent and the node has not mined it in time
+        code = exit_code(first.error) if first.error is not None else ExitCode.NODE
+        raise BatchIncomplete(f"{len(failed)} of {len(results)} {what} did not succeed ({outcomes}): see each "
+                              f"line's reason", code)
 
 
 # --- ebl bill issue-many ---------------------------------------------------------------------------------------

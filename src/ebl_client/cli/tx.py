@@ -19,14 +19,9 @@ import click
 from ..chain import Chain, to_address
 from ..errors import EblError, InvalidInput
 from ..networks import profile
-from ..outbox import OUTBOX_ENV, Entry, Finding, Journal, Outbox, forget_replaced
-from .app import Context, F, cli, pass_ctx
+from ..outbox import Entry, Finding, Journal, Outbox, forget_replaced
+from .app import Context, cli, outbox_option, pass_ctx
 from .output import emit_json, emit_table, show_pairs
-
-
-def outbox_option(fn: F) -> F:
-    return click.option("--outbox", "outbox_dir", type=click.Path(path_type=Path), envvar=OUTBOX_ENV, default=None,
-                        help=f"Folder of the transaction journals (default .ebl/outbox). [env: {OUTBOX_ENV}]")(fn)
 
 
 def open_outbox(outbox_dir: Path | None) -> Outbox:
