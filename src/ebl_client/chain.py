@@ -166,12 +166,17 @@ class RevertDecoder:
 
     @classmethod
     def for_suite(cls) -> RevertDecoder:
+        """A decoder for the custom errors of every contract in the packaged artifacts."""
         return cls([artifacts.load(name).abi for name in artifacts.names()])
 
     def error_names(self) -> set[str]:
+        """The names of every custom error the decoder knows."""
         return {e.name for e in self._errors.values()}
 
     def decode(self, data: bytes | str) -> EblError:
+        """The exception revert `data` (bytes or 0x-hex) stands for, returned, not raised: the named exception of a
+        known custom error; TransactionFailed for an empty revert, Error(string) or a panic; UnknownContractError
+        for a selector in no ABI, or an error without an exception class."""
         raw = HexBytes(data)
         if len(raw) < 4:
             return TransactionFailed("the transaction reverted without a reason")
@@ -206,6 +211,8 @@ class Function:
         self.outputs = [_abi_type(o) for o in abi.get("outputs", [])]
 
     def encode(self, args: Sequence[Any]) -> bytes:
+        """The calldata of a call with `args`: selector, then the ABI-encoded arguments (0x-hex accepted for
+        bytes). InvalidInput for a wrong number of arguments."""
         if len(args) != len(self.inputs):
             raise InvalidInput(f"{self.name} takes {len(self.inputs)} arguments, {len(args)} given")
         values = [_bytes_in(t, v) for t, v in zip(self.inputs, args, strict=True)]
@@ -213,6 +220,8 @@ class Function:
         return self.selector + (words if words is not None else abi_encode(self.inputs, values))
 
     def decode(self, data: bytes) -> Any:
+        """The call's return data decoded: a single output as itself, several (or none) as a list; structs as named
+        tuples, addresses checksummed."""
         values = abi_decode(self.outputs, data)
         shaped = [_shaped(o, v) for o, v in zip(self.abi.get("outputs", []), values, strict=True)]
         return shaped[0] if len(shaped) == 1 else shaped
@@ -338,10 +347,12 @@ class ItemResult(Generic[T]):
 
     @property
     def ok(self) -> bool:
+        """Whether the item was mined and succeeded."""
         return self.outcome is Outcome.MINED
 
     @property
     def tx(self) -> Transaction | None:
+        """The item's mined transaction (hash, block, gas used, sender); None when it has no receipt."""
         return transaction_of(self.receipt) if self.receipt is not None else None
 
     def result(self) -> Result[T]:
@@ -456,6 +467,7 @@ class Chain:
 
     @cached_property
     def chain_id(self) -> int:
+        """The node's chain id, asked once per connection; ConnectionFailed when the node cannot be reached."""
         try:
             return int(self.w3.eth.chain_id)
         except EblError:
@@ -519,6 +531,7 @@ class Chain:
         return times
 
     def has_code(self, address: str) -> bool:
+        """Whether `address` holds contract code at the latest block; InvalidInput for a malformed address."""
         return len(self.w3.eth.get_code(to_address(address))) > 0
 
     def call(self, contract: Contract, fn: str, *args: Any, block: BlockIdentifier = "latest",

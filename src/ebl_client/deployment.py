@@ -42,11 +42,14 @@ DIR_ENV = "EBL_DEPLOYMENTS"
 
 
 def default_dir() -> Path:
+    """$EBL_DEPLOYMENTS, else deployments/ (relative to the working directory)."""
     return Path(os.environ.get(DIR_ENV, DEFAULT_DIR))
 
 
 @dataclass(frozen=True)
 class DeployedContract:
+    """One contract of a deployment: its address, and the transaction and block that created it."""
+
     address: str
     tx_hash: str
     block: int
@@ -54,6 +57,9 @@ class DeployedContract:
 
 @dataclass(frozen=True)
 class Deployment:
+    """The manifest of a deployed suite (`deployments/<chainId>.json`): chain, network profile, deployer and admin,
+    and each contract's address."""
+
     chain_id: int
     network: str
     deployer: str
@@ -65,21 +71,25 @@ class Deployment:
     pending: list[str] = field(default_factory=list)
 
     def address(self, name: str) -> str:
+        """The address of contract `name`; DeploymentError when the manifest does not list it."""
         try:
             return self.contracts[name].address
         except KeyError:
             raise DeploymentError(f"{name} is not in the deployment of chain {self.chain_id}: redeploy") from None
 
     def to_json(self) -> dict[str, Any]:
+        """The manifest as plain JSON values (what `save` writes)."""
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
+        """A deployment from its manifest's JSON (`to_json`); KeyError or TypeError for missing or unknown fields."""
         contracts = {name: DeployedContract(**c) for name, c in data["contracts"].items()}
         return cls(**{**data, "contracts": contracts})
 
 
 def manifest_path(directory: Path, chain_id: int) -> Path:
+    """Where the manifest of chain `chain_id` lives in `directory`: `<directory>/<chainId>.json`."""
     return Path(directory) / f"{chain_id}.json"
 
 

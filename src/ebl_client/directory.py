@@ -16,15 +16,21 @@ The chain stores no names. The consortium publishes a JSON file:
           "salt": "0x<32 bytes hex>",
           "identifyingCodes": [{"codeListProvider": "GLEIF", "partyCode": "5493001KJTIIGC8Y1R12",
                                 "codeListName": "LEI"}],
-          "carrier": {"callbackUrl": "https://...", "signingKey": "<public key>"}
+          "carrier": {"callbackUrl": "https://docs.carrier.example/dcsa",
+                      "signingKey": {"kty": "EC", "crv": "P-256", "x": "...", "y": "..."}}
         }
       ]
     }
 
-`identifyingCodes` are DCSA eBL 3.0 `IdentifyingCode`s; `carrier` (optional, carriers only) is kept for the
-DCSA API callbacks. An entry is accepted only when `hashing.identifier_hash(identifier, salt)` equals the
-account's identifier hash on chain and the jurisdictions agree; otherwise it is listed as refused, with the
-reason, and its name is never shown. Names then replace bare addresses in history, inboxes, books and exports.
+`identifyingCodes` are DCSA eBL 3.0 `IdentifyingCode`s. `carrier` (optional, carriers only) serves `ebl serve`:
+`callbackUrl` is the base URL of the carrier's DCSA endpoints (the platform POSTs to
+`<callbackUrl>/v3/ebl-issuance-responses` and `<callbackUrl>/v3/ebl-surrender-requests`), and `signingKey` is
+the public key that verifies the carrier's issuance manifests: a public JWK (an object, or its JSON text) or a
+PEM public key, RSA, EC or Ed25519 (`service.manifest.public_key`; a private or symmetric key is refused).
+
+An entry is accepted only when `hashing.identifier_hash(identifier, salt)` equals the account's identifier hash
+on chain and the jurisdictions agree; otherwise it is listed as refused, with the reason, and its name is never
+shown. Names then replace bare addresses in history, inboxes, books and exports.
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class Directory:
     builtin: dict[str, str] = field(default_factory=dict)
 
     def name(self, account: str | None) -> str | None:
+        """The legal name of `account`'s accepted entry, else the platform's own name for it, else None."""
         if not account:
             return None
         entry = self.entries.get(account)

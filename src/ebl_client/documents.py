@@ -81,6 +81,7 @@ class Problem:
     reason: str
 
     def error(self) -> InvalidDocument:
+        """The problem as an InvalidDocument exception (returned, not raised)."""
         return InvalidDocument(self.path, self.reason)
 
 
@@ -102,6 +103,7 @@ class TransportDocumentInfo:
 
     @property
     def is_straight(self) -> bool:
+        """Whether the document is a straight (non-negotiable) bill of lading, i.e. not to order."""
         return not self.is_to_order
 
 

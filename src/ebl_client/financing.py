@@ -39,6 +39,11 @@ FIELDS = ("sellerId", "buyerId", "invoiceNumber", "currency", "amount", "issueDa
 
 
 def _identifier(value: Any, what: str) -> str:
+    """An identifier in one spelling: text (or a whole number, as JSON may carry an invoice number) without
+    spaces, dashes, dots or slashes, upper case. A float, a boolean, a list or an object is refused: their text
+    (`1000.0`, `True`) would fingerprint as an identifier nobody wrote."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidInput(f"invoice {what} must be text, not {type(value).__name__}")
     text = re.sub(r"[\s\-./]", "", str(value)).upper()
     if not text or not text.isalnum():
         raise InvalidInput(f"invoice {what} {value!r} must contain letters or digits")

@@ -27,6 +27,8 @@ def from_private_key(key: str, *, source: str = "the private key") -> LocalAccou
 
 
 def from_env(name: str = DEFAULT_KEY_ENV) -> LocalAccount:
+    """A signer from the hex private key in environment variable `name`; SignerError when it is unset, empty
+    or malformed."""
     value = os.environ.get(name)
     if not value:
         raise SignerError(f"no signing key: set ${name} or pass --keystore")

@@ -70,10 +70,13 @@ class Role(enum.IntFlag):
         return result
 
     def names(self) -> list[str]:
+        """The lower-case names of the roles set, in bit order: TRADER | FINANCIER -> ["trader", "financier"]."""
         return [r.name.lower() for r in type(self) if r.name and r in self]
 
 
 class ParticipantStatus(enum.IntEnum):
+    """A participant's standing in the registry (the Solidity enum of the same name)."""
+
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
@@ -81,6 +84,8 @@ class ParticipantStatus(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Participant:
+    """A consortium member as the participant registry holds it: roles, jurisdiction, status, identifier hash."""
+
     address: str
     roles: Role
     jurisdiction: str
@@ -91,10 +96,13 @@ class Participant:
 
     @property
     def active(self) -> bool:
+        """Whether the participant's status is ACTIVE (not unregistered or suspended)."""
         return self.status is ParticipantStatus.ACTIVE
 
 
 class VerificationStatus(enum.IntEnum):
+    """Where a bank's credit verification stands: recorded by a maker, approved by a checker (Solidity enum)."""
+
     NONE = 0
     RECORDED = 1
     APPROVED = 2
@@ -176,6 +184,7 @@ class TitleAction(enum.IntEnum):
 
     @property
     def dcsa(self) -> str:
+        """The DCSA eBL 3.0 action code of this action ("TRNS", "SURR(DELIVERY)", ...)."""
         return _DCSA_CODES[self]
 
 
@@ -191,6 +200,8 @@ _DCSA_CODES = {
 
 @dataclass(frozen=True)
 class Bill:
+    """An electronic bill of lading as the title registry holds it: parties, status and document hash."""
+
     token_id: int
     transport_document_reference: str
     carrier: str
@@ -208,6 +219,7 @@ class Bill:
 
     @property
     def live(self) -> bool:
+        """Whether the bill is still in force: issued, or surrendered and awaiting the carrier's answer."""
         return self.status in (BillStatus.ISSUED, BillStatus.SURRENDERED_FOR_DELIVERY,
                                BillStatus.SURRENDERED_FOR_AMENDMENT)
 
@@ -273,6 +285,7 @@ class Offer:
 
     @property
     def exists(self) -> bool:
+        """Whether the offer stands (principal 0: none was made, or it was withdrawn)."""
         return self.principal > 0
 
 

@@ -80,6 +80,7 @@ def find_anvil() -> str:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it; nothing holds it afterwards)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -87,6 +88,7 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
@@ -121,6 +123,8 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> StateLock:
+        """Take the lock without waiting (creating the lock file if needed); returns self. NodeError when another
+        process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -137,6 +141,7 @@ class StateLock:
         return self._fd
 
     def release(self) -> None:
+        """Close the locked descriptor (no-op when not held); a child that inherited it keeps the lock till it exits."""
         # Closing, not LOCK_UN: a child that inherited the descriptor keeps the lock until it exits too.
         fd, self._fd = self._fd, None
         if fd is not None:
@@ -287,6 +292,7 @@ class AnvilNode:
 
     @property
     def url(self) -> str:
+        """The node's JSON-RPC URL on 127.0.0.1 (its port is chosen at start when `port` is 0)."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -295,6 +301,8 @@ class AnvilNode:
         return self._pid
 
     def command(self) -> list[str]:
+        """The Anvil command line for these settings (NodeError when Anvil is not found); loads the state file when it
+        exists and dumps to `<state file>.dump`."""
         cmd = [
             find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id),
             "--accounts", str(self.accounts), "--mnemonic", self.mnemonic, "--hardfork", self.hardfork,
@@ -497,6 +505,7 @@ class AnvilNode:
                 "stateFile": None if self.state_file is None else str(self.state_file)}
 
     def summary(self) -> str:
+        """One line for people: URL, chain id, state file and log."""
         state = f"state in {self.state_file}" if self.state_file is not None else "no state file"
         return f"anvil listening on {self.url} (chain id {self.chain_id}), {state}, log in {self.log_file}"
 

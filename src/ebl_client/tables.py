@@ -63,6 +63,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], wid
 
 def print_table(out: Console, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
                 no_wrap: Collection[str] = (), show_header: bool = True, total: Sequence[Any] | None = None) -> None:
+    """Print `table(...)` of `rows` to `out`, fitted to its width."""
     out.print(table(title, columns, rows, out.width, no_wrap=no_wrap, show_header=show_header, total=total))
 
 

@@ -61,6 +61,8 @@ def test_fingerprint_normalises_spellings():
     assert fingerprint(INVOICE, KEY) != fingerprint({**INVOICE, "amount": "1846000.01"}, KEY)
     assert fingerprint(INVOICE, KEY) != fingerprint(INVOICE, bytes(32))  # keyed: no key, no guessing
     assert normalise_invoice(INVOICE)["amount"] == 184600000
+    assert fingerprint({**INVOICE, "invoiceNumber": 20260412}, KEY) == fingerprint(
+        {**INVOICE, "invoiceNumber": "20260412"}, KEY)  # a JSON number is the invoice number it spells
     assert minor_units("1200", "JPY") == 1200 and minor_units("1.234", "KWD") == 1234
 
 
@@ -70,6 +72,9 @@ def test_fingerprint_normalises_spellings():
     ({**INVOICE, "currency": "HK$"}, "ISO 4217"),
     ({**INVOICE, "issueDate": "18/11/2026"}, "year-first"),
     ({k: v for k, v in INVOICE.items() if k != "buyerId"}, "lacks buyerId"),
+    ({**INVOICE, "invoiceNumber": 1000.0}, "number must be text, not float"),
+    ({**INVOICE, "sellerId": True}, "seller id must be text, not bool"),
+    ({**INVOICE, "buyerId": ["91310000MA1FL4B24G"]}, "buyer id must be text, not list"),
 ])
 def test_fingerprint_refuses_bad_invoices(bad, message):
     with pytest.raises(errors.InvalidInput, match=message):

@@ -78,6 +78,7 @@ class Commitment:
 
     @property
     def schema_id(self) -> bytes:
+        """keccak256 of the schema name: the schema id anchored on chain with the root."""
         return keccak(text=self.schema)
 
     def proof(self, path: str) -> list[bytes]:
@@ -87,6 +88,7 @@ class Commitment:
         return merkle_proof(list(self.leaves.values()), self.leaves[path], version=self.version)
 
     def to_json(self) -> dict[str, Any]:
+        """The commitment file's JSON: version, schema, root, and each field's salt and leaf (0x-hex), by path."""
         return {
             "version": self.version,
             "schema": self.schema,
@@ -125,6 +127,8 @@ class Commitment:
 
     @classmethod
     def load(cls, path: Path) -> Commitment:
+        """Read and check the commitment file at `path` (see `from_json`); InvalidInput when it is unreadable, not a
+        commitment file or inconsistent."""
         return cls.from_json(load_json_file(path, what=f"commitment {path}"))
 
 
@@ -194,6 +198,7 @@ class Disclosure:
 
     @property
     def leaf(self) -> bytes:
+        """The leaf of the disclosed field, recomputed from its path, value and salt."""
         return leaf_hash(self.path, self.value, self.salt)
 
     def verify(self) -> bool:
@@ -201,6 +206,7 @@ class Disclosure:
         return process_proof(self.leaf, self.proof) == self.root
 
     def to_json(self) -> dict[str, Any]:
+        """The disclosure file's JSON: version, root, path, value, salt and proof (bytes as 0x-hex)."""
         return {"version": self.version, "root": "0x" + self.root.hex(), "path": self.path, "value": self.value,
                 "salt": "0x" + self.salt.hex(), "proof": ["0x" + p.hex() for p in self.proof]}
 

@@ -67,6 +67,8 @@ class PostgresServer:
             raise NodeError(f"PostgreSQL {args[0]} failed: {done.stdout}{done.stderr}{extra}".strip())
 
     def start(self) -> PostgresServer:
+        """Create a temporary folder, initdb a cluster in it and start the server on a free port; returns self.
+        NodeError when a step fails (the folder is removed)."""
         self.base = Path(tempfile.mkdtemp(prefix="ebl-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
@@ -93,6 +95,7 @@ class PostgresServer:
         return self.url.rsplit("/", 1)[0] + f"/{name}"
 
     def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its folder; a no-op when it is not running."""
         if self.base is None:
             return
         try:

@@ -51,6 +51,8 @@ class Viewer:
 
 @dataclass(frozen=True)
 class IndexStatus:
+    """How far the index has followed the chain: the chain, the last block indexed and its time, the contracts."""
+
     chain_id: int
     last_block: int
     last_time: int
@@ -83,6 +85,8 @@ class Task:
 
 @dataclass(frozen=True)
 class BookLine:
+    """One financing in a book: its bill, state, parties, amounts in minor units and maturity."""
+
     financing_id: int
     bill: int
     state: str
@@ -101,6 +105,9 @@ class BookLine:
 
 @dataclass
 class Book:
+    """A financier's (or everyone's) book of financings: the lines, exposure by currency and by exporter,
+    and what falls due."""
+
     lines: list[BookLine] = field(default_factory=list)
     #: currency -> outstanding minor units, over open (accepted, funded) financings
     exposure: dict[str, int] = field(default_factory=dict)
@@ -115,6 +122,8 @@ class Book:
 
 @dataclass(frozen=True)
 class AuditRecord:
+    """One action on chain as the audit trail shows it: block, time, transaction, actor and counterparties."""
+
     event_id: int
     block: int
     time: int
@@ -129,6 +138,7 @@ class AuditRecord:
 
 
 def iso_time(timestamp: int | None) -> str:
+    """A unix time as UTC ISO 8601 to the second (`2025-01-31T12:00:00Z`); empty for None or 0."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if timestamp else ""
 
 
@@ -162,6 +172,8 @@ class Queries:
         return Viewer(address, regulator)
 
     def status(self) -> IndexStatus:
+        """The index's checkpoint: chain id, last indexed block and its time, and the indexed contracts. NotFound
+        when nothing was indexed yet."""
         with self.engine.connect() as conn:
             state = conn.execute(select(s.index_state)).mappings().first()
             if state is None:
@@ -207,6 +219,8 @@ class Queries:
             return [_bill_view(r) for r in conn.execute(query).mappings()]
 
     def bill(self, viewer: Viewer, token: int | str) -> BillView:
+        """Bill `token` (decimal or 0x-hex); InvalidInput for a malformed id, NotFound when the index has no such
+        bill, AccessDenied when the viewer is not a party to it."""
         key = s.token_key(parse_token_id(token))
         with self.engine.connect() as conn:
             row = conn.execute(select(s.bills).where(s.bills.c.token_id == key)).mappings().first()

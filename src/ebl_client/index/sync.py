@@ -84,6 +84,7 @@ class Rpc:
                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
 
     def call(self, method: str, *params: Any) -> Any:
+        """One request's raw result; NodeAnswerError for an error reply, ConnectionFailed for an unreachable node."""
         try:
             response = self.provider.make_request(method, list(params))
         except (requests.RequestException, OSError) as exc:
@@ -91,6 +92,8 @@ class Rpc:
         return self._result(response, method)
 
     def batch(self, method: str, calls: list[list[Any]]) -> list[Any]:
+        """The raw results of `method` for each params list in `calls`, in order, sent in batches of RPC_BATCH;
+        NodeAnswerError for any error reply, ConnectionFailed when the node is unreachable."""
         results: list[Any] = []
         for i in range(0, len(calls), RPC_BATCH):
             chunk = [(method, params) for params in calls[i:i + RPC_BATCH]]
@@ -181,6 +184,7 @@ class Indexer:
     # --- syncing -----------------------------------------------------------------------------------------
 
     def head(self) -> int:
+        """The newest block to index: the node's latest block number less the confirmations (never below 0)."""
         return max(_hex_int(self.rpc.call("eth_blockNumber")) - self.confirmations, 0)
 
     def sync(self, until: int | None = None, *, stop: Callable[[], bool] = lambda: False) -> SyncReport:
