@@ -60,6 +60,11 @@ def _sqlite_pragmas(engine: Engine, writer: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file (relative paths stay relative to the working directory)."""
+    return f"sqlite:///{path}"
+
+
 def where(engine: Engine) -> str:
     """The engine's URL as an error message shows it: without the password."""
     return engine.url.render_as_string(hide_password=True)

@@ -26,14 +26,14 @@ from .world import World
 
 def test_upgrade_head_on_an_empty_database_creates_the_schema_of_the_code(index_url: str) -> None:
     engine = store.create(index_url, writer=True)
-    assert store.current_revision(engine) is None
-    store.upgrade(engine)
-    assert store.current_revision(engine) == store.head_revision()
+    assert store.MIGRATIONS.current(engine) is None
+    store.MIGRATIONS.upgrade(engine)
+    assert store.MIGRATIONS.current(engine) == store.MIGRATIONS.head()
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
-    store.downgrade(engine, "base")
+    store.MIGRATIONS.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    store.upgrade(engine)
+    store.MIGRATIONS.upgrade(engine)
     assert set(schema.metadata.tables) <= set(inspect(engine).get_table_names())
 
 

@@ -56,12 +56,12 @@ def test_the_migrations_create_exactly_the_tables(database_url: str) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": t.VERSION_TABLE})
         assert compare_metadata(context, t.metadata) == []
-    assert store.current_revision(engine) == store.head_revision()
+    assert store.MIGRATIONS.current(engine) == store.MIGRATIONS.head()
     store.bind(engine, 31337, CARRIER)
     store.bind(engine, 31337, CARRIER)
     with pytest.raises(store.ServiceDatabaseError, match="records of chain 31337"):
         store.bind(engine, 1337, CARRIER)
-    store.downgrade(engine, "base")
+    store.MIGRATIONS.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {t.VERSION_TABLE}
 
 

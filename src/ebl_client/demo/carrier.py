@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 
 from ..chain import Chain
 from ..client import Client
+from ..database import sqlite_url
 from ..service import auth, carrier, manifest, store
 from ..service.config import DEFAULT_PLATFORM, Acting, CallbackSettings, ServiceConfig
 from ..service.runner import ServiceThread
@@ -152,7 +153,7 @@ class PlatformService:
                  keystore: Path, signer: LocalAccount) -> None:
         self.chain = chain
         self.signer = signer
-        self.database_url = f"sqlite:///{database}"
+        self.database_url = sqlite_url(database)
         self.keystore = keystore
         self.config = ServiceConfig(
             host="127.0.0.1", port=0, platform=DEFAULT_PLATFORM, database=self.database_url,

@@ -21,6 +21,7 @@ from .. import hashing, index, keys, samples
 from ..chain import Chain
 from ..client import Client
 from ..consortium import CONSORTIUM, MEMBERS, Onboarded, directory_entries, onboard_consortium
+from ..database import sqlite_url
 from ..errors import DuplicateFinancing, EblError, SameMakerAndChecker
 from ..financing import FINGERPRINT_KEY_ENV, fingerprint, fingerprint_key, minor_units
 from ..models import Bill, ConsentRecord, CreditRecord, CreditVerification, Financing, Offer, Role, utc_time
@@ -195,7 +196,7 @@ class Story:
 
     @property
     def index_url(self) -> str:
-        return f"sqlite:///{self.files.index}"
+        return sqlite_url(self.files.index)
 
     def stop_platform(self) -> None:
         if self.service is not None:

@@ -12,15 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ..database import Migrations, engine_for
+from ..database import Migrations, engine_for, sqlite_url
 from ..errors import EblError
 
 DEFAULT_DIR = Path(".ebl")
 MIGRATIONS = Migrations("ebl_client.index:migrations")
-head_revision = MIGRATIONS.head
-current_revision = MIGRATIONS.current
-upgrade = MIGRATIONS.upgrade
-downgrade = MIGRATIONS.downgrade
 
 
 class IndexUnavailable(EblError):
@@ -29,7 +25,7 @@ class IndexUnavailable(EblError):
 
 def default_url(chain_id: int, directory: Path = DEFAULT_DIR) -> str:
     """`sqlite:///.ebl/index-<chainId>.sqlite`: nothing to install."""
-    return f"sqlite:///{directory / f'index-{chain_id}.sqlite'}"
+    return sqlite_url(directory / f"index-{chain_id}.sqlite")
 
 
 def create(url: str, *, writer: bool = False) -> Engine:

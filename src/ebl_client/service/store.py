@@ -12,16 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
-from ..database import Migrations, engine_for
+from ..database import Migrations, engine_for, sqlite_url
 from ..errors import EblError
 from . import tables as t
 
 DEFAULT_DIR = Path(".ebl")
 MIGRATIONS = Migrations("ebl_client.service:migrations", version_table=t.VERSION_TABLE)
-head_revision = MIGRATIONS.head
-current_revision = MIGRATIONS.current
-upgrade = MIGRATIONS.upgrade
-downgrade = MIGRATIONS.downgrade
 
 
 class ServiceDatabaseError(EblError):
@@ -30,7 +26,7 @@ class ServiceDatabaseError(EblError):
 
 def default_url(chain_id: int, directory: Path = DEFAULT_DIR) -> str:
     """`sqlite:///.ebl/service-<chainId>.sqlite`: nothing to install."""
-    return f"sqlite:///{directory / f'service-{chain_id}.sqlite'}"
+    return sqlite_url(directory / f"service-{chain_id}.sqlite")
 
 
 def open_database(url: str, *, create: bool = True) -> Engine:

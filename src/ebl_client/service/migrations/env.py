@@ -1,4 +1,4 @@
-"""Alembic environment of the service database: run by `store.upgrade` on the connection it passes in."""
+"""Alembic environment of the service database: run by `store.MIGRATIONS.upgrade` on the connection it passes in."""
 
 from __future__ import annotations
 
