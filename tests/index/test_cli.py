@@ -146,6 +146,49 @@ def indexed_references(index: str, wanted: str, watcher: subprocess.Popen[str]) 
     return references
 
 
+def test_an_index_of_a_replaced_chain_is_never_read_as_the_register(tmp_path: Path) -> None:
+    """The node restarted on a fresh chain where the same deployment addresses hold a bill of the same token id
+    with another history: the old index (its last block no longer the node's) is refused by every read, `bill
+    history` reads the chain instead, and `ebl index sync` starts the index over."""
+    state = tmp_path / "anvil-state.json"
+    node = AnvilNode(state_file=state).start()
+    deployments = tmp_path / "deployments"
+    env = {"EBL_RPC_URL": node.url, "EBL_DEPLOYMENTS": str(deployments), "EBL_INDEX": f"sqlite:///{tmp_path / 'i.db'}",
+           "COLUMNS": None, keys.DEFAULT_KEY_ENV: None, "EBL_AS": None}
+    runner = cli_runner()
+
+    def ebl(*args: str) -> Result:
+        return runner.invoke(root, list(args), env=env, catch_exceptions=False)
+
+    carrier, trader = (keys.from_private_key(k) for k in dev_keys(3)[1:])
+    try:
+        client = small_world(node.url, deployments)
+        token = client.bills.token_of(carrier.address, "SMALL-0001")
+        assert token is not None
+        client.bills.surrender(token, sender=trader)  # the old chain's bill was surrendered; the new one's is not
+        assert ebl("index", "sync").exit_code == 0
+    finally:
+        node.stop()
+    node = AnvilNode(port=node.port, state_file=state, fresh=True).start()
+    try:
+        # an empty first block: the new chain's blocks never hash like the old one's
+        Client.connect(node.url, outbox=False).chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        client = small_world(node.url, deployments)
+        assert client.bills.token_of(carrier.address, "SMALL-0001") == token
+        status = json.loads(ebl("--json", "index", "status").stdout)
+        assert "no longer has" in status["foreign"] and status["current"] is False
+        one_error(ebl("inbox", "--as", trader.address), ExitCode.INVALID, "holds a chain the node no longer has")
+        one_error(ebl("bill", "list", "--as", trader.address), ExitCode.INVALID, "run `ebl index sync`")
+        history = ebl("--json", "bill", "history", hex(token))
+        assert history.exit_code == 0 and "reading the chain" in history.stderr
+        assert [e["action"] for e in json.loads(history.stdout)] == ["issue"]  # not the old chain's surrender
+        assert ebl("index", "sync").exit_code == 0
+        assert json.loads(ebl("--json", "index", "status").stdout)["current"] is True
+        assert ebl("inbox", "--as", trader.address).exit_code == 0
+    finally:
+        node.stop()
+
+
 def test_watch_follows_new_blocks_through_a_node_restart_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     state = tmp_path / "anvil-state.json"
     node = AnvilNode(state_file=state).start()

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 import click
 from sqlalchemy import Engine
+from web3.types import RPCEndpoint
 
 from .. import deployment as deployments
 from .. import directory as directories
@@ -98,14 +99,14 @@ def resolve_url(root: RootOptions, index_url: str | None) -> str:
 
 
 def open_reader(root: RootOptions, index_url: str | None, as_account: str | None, directory_file: Path | None,
-                *, warn_if_behind: bool = True) -> Reader:
+                *, check_node: bool = True) -> Reader:
     """The index at --index (or the chain's default), the viewer (--as or the signer) and the directory."""
     engine = store.open_index(resolve_url(root, index_url))
     status = _status(engine)
     account = as_account or _signer_address()
     q = queries.Queries(engine, _directory(engine, status.chain_id, directory_file))
-    if warn_if_behind:
-        _warn_if_behind(root, status)
+    if check_node:
+        _check_standing(root, status)
     return Reader(q, q.viewer(account), root.as_json)
 
 
@@ -136,13 +137,27 @@ def _directory(engine: Engine, chain_id: int, path: Path | None) -> directories.
     return checked
 
 
-def _warn_if_behind(root: RootOptions, status: queries.IndexStatus) -> None:
+def standing(chain: Chain, status: queries.IndexStatus) -> queries.Standing:
+    """Where the index stands against the node `chain` reaches (its chain id, head and block hashes)."""
+    def block_hash_at(number: int) -> str | None:
+        block = chain.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]).get("result")
+        return str(block["hash"]) if block else None
+
+    return status.standing(chain.chain_id, chain.w3.eth.block_number, block_hash_at)
+
+
+def _check_standing(root: RootOptions, status: queries.IndexStatus) -> None:
+    """Reads need no node; when one answers, an index of another chain (or of blocks the node no longer has) is
+    refused rather than shown as the register, and an index behind the node is noted."""
     try:
-        head = _connect(root).w3.eth.block_number
-    except Exception:  # the node is optional for reads
+        found = standing(_connect(root), status)
+    except Exception:  # the node is optional for reads: unreachable, or not answering as a node
         return
-    if head > status.last_block:
-        click.echo(f"note: the index is at block {status.last_block}, the node at {head}: run `ebl index sync` "
+    if found.foreign:
+        raise store.IndexUnavailable(f"the index {found.foreign}: run `ebl index sync`, which starts it over on "
+                                     "the node's chain")
+    if found.head > status.last_block:
+        click.echo(f"note: the index is at block {status.last_block}, the node at {found.head}: run `ebl index sync` "
                    "for the latest", err=True)
 
 
@@ -255,11 +270,22 @@ def index_status(root: RootOptions, index_url: str | None) -> None:
     """Where the index stands: chain, deployment, last block and its time, events."""
     engine = store.open_index(resolve_url(root, index_url))
     status, events = _status(engine), queries.Queries(engine).event_count()
+    try:
+        found: queries.Standing | None = standing(_connect(root), status)
+    except Exception:  # the status of the index alone, when no node answers
+        found = None
+    against = ({"nodeHead": found.head, "current": found.foreign is None and found.head == status.last_block,
+                "foreign": found.foreign} if found else {"nodeHead": None, "current": None, "foreign": None})
     if root.as_json:
-        emit_json({**jsonable(status), "events": events})
+        emit_json({**jsonable(status), "events": events, **against})
         return
+    node = ("unreachable" if found is None else f"block {found.head}: " + (
+        f"the index {found.foreign}" if found.foreign else "the index is current" if found.head == status.last_block
+        else f"{found.head - status.last_block} blocks behind" if found.head > status.last_block
+        else f"the index is ahead: its block {status.last_block} is not on the node's chain"))
     emit_table("index", ["", ""], [("chain id", status.chain_id), ("last block", status.last_block),
                                    ("last block time", utc_time(status.last_time)), ("events", events),
+                                   ("node", node),
                                    *((name, address) for name, address in status.contracts.items())])
 
 
@@ -310,10 +336,11 @@ def public_history(client: Client, index_url: str | None, token: int, *, current
         return None
     if current_only:
         registry = client.deployment.address("BillOfLadingRegistry")
-        head = chain.w3.eth.block_number
-        behind = (f"holds chain {status.chain_id}" if status.chain_id != chain.chain_id
-                  else "indexes another deployment" if status.contracts.get("BillOfLadingRegistry") != registry
-                  else f"is at block {status.last_block}, the node at {head}" if status.last_block < head else "")
+        found = standing(chain, status)
+        behind = (found.foreign
+                  or ("indexes another deployment" if status.contracts.get("BillOfLadingRegistry") != registry
+                      else f"is at block {status.last_block}, the node at {found.head}"
+                      if status.last_block != found.head else ""))
         if behind:
             if index_url:
                 click.echo(f"note: the index {behind}: reading the chain (`ebl index sync` to catch up)", err=True)

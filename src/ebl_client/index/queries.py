@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,6 +57,28 @@ class IndexStatus:
     last_block: int
     last_time: int
     contracts: dict[str, str]
+    #: the hash of the last indexed block (None before the first page): whether the node still has that block
+    #: says whether the index is of the node's chain (`standing`)
+    last_hash: str | None = None
+
+    def standing(self, chain_id: int, head: int, block_hash_at: Callable[[int], str | None]) -> Standing:
+        """Where this index stands against a node serving `chain_id` at block `head`; `block_hash_at(n)` is the
+        node's hash of block n (None when it has no such block)."""
+        if chain_id != self.chain_id:
+            return Standing(head, f"holds chain {self.chain_id}, the node serves chain {chain_id}")
+        if self.last_hash is not None and block_hash_at(self.last_block) != self.last_hash:
+            return Standing(head, f"holds a chain the node no longer has (its block {self.last_block} is not the "
+                                  "node's: the chain was replaced or reorganised)")
+        return Standing(head, None)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An index against the node: `foreign` says why the index is not of the node's chain (another chain id, or
+    a block the node no longer has: a node restarted on a fresh chain, a reorganisation), None when it is."""
+
+    head: int
+    foreign: str | None
 
 
 @dataclass(frozen=True)
@@ -178,7 +200,8 @@ class Queries:
             state = conn.execute(select(s.index_state)).mappings().first()
             if state is None:
                 raise NotFound("the index is empty: run `ebl index sync`")
-        return IndexStatus(state["chain_id"], state["last_block"], state["last_time"], dict(state["contracts"]))
+        return IndexStatus(state["chain_id"], state["last_block"], state["last_time"], dict(state["contracts"]),
+                           state["last_hash"])
 
     def event_count(self) -> int:
         """How many events the index holds (a full count: not for every request)."""
