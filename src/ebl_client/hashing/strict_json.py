@@ -32,20 +32,22 @@ def _no_constant(name: str) -> Any:
 #: py_ecc, which web3 imports, sets it to 100,000.
 MAX_DEPTH = 64
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+#: a string (an unclosed one runs to the end of the text) or a bracket; possessive, so one linear pass over any
+#: text: a backtracking pattern took quadratic time on an unclosed string full of escaped quotes
+_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|[\[\]{}]', re.DOTALL)
 
 
 def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     """Whether JSON text nests arrays and objects more than `limit` deep (brackets in strings do not count),
-    without parsing it."""
+    without parsing it, in one pass."""
     depth = 0
-    for bracket in _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)):
-        if bracket in "[{":
+    for token in _TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
             depth += 1
             if depth > limit:
                 return True
-        else:
+        elif bracket in ("]", "}"):
             depth -= 1
     return False
 

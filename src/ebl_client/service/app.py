@@ -178,8 +178,8 @@ async def read_json(request: Request, limit: int) -> Any:
         body += chunk
         if len(body) > limit:
             raise ApiError(413, TOO_LARGE, f"the body is larger than the {limit} bytes this service accepts")
-    try:
-        return parse_json(bytes(body), what="the body")
+    try:  # off the event loop: a large body takes a while to check and parse, and other requests go on meanwhile
+        return await run_in_threadpool(parse_json, bytes(body), what="the body")
     except InvalidInput as exc:
         raise ApiError(400, MALFORMED_JSON, str(exc), [Detail("Malformed JSON", str(exc), "$")]) from None
 
