@@ -25,7 +25,7 @@ help:
 	@echo "make demo       the main job: one Hong Kong -> Shanghai shipment end to end on an embedded Anvil"
 	@echo "make test       the whole test suite: the demo in the runtime-only .venv, the client's, index's and"
 	@echo "                service's tests on the newest versions (.venv-test), the contracts' under Ape (.venv-ape)"
-	@echo "                (parts: make test-demo, test-client, test-contracts; TEST_ARGS go to pytest)"
+	@echo "                (parts: make test-demo, test-client, test-contracts; TEST_ARGS go to both pytest runs)"
 	@echo "make setup      install the runtime toolchain only (.venv, npm ci, solc launcher)"
 	@echo "make artifacts  regenerate src/ebl_client/artifacts from contracts/"
 	@echo "make lint       ruff + mypy --strict on src/ (against the newest runtime versions)"
@@ -36,23 +36,33 @@ help:
 	@echo "make bench-index  index 10,000 bill lifecycles on SQLite and PostgreSQL (BENCH_ARGS=--bills N)"
 	@echo "make lock       re-resolve requirements/*.txt on the newest versions pyproject.toml allows"
 
-# A venv from its exact set (the first prerequisite) plus this checkout, editable. Built afresh when the set
-# changes, so nothing of an earlier set stays behind (the runtime venv must hold the runtime set only).
+# A venv from its exact set (the first prerequisite), built afresh when the set changes, so nothing of an
+# earlier set stays behind (the runtime venv must hold the runtime set only); then this checkout, editable,
+# installed again (quickly, without dependencies) when pyproject.toml changes.
 define make-venv
 rm -rf $(@D) && $(PYTHON) -m venv $(@D)
 $(@D)/bin/pip install --quiet --requirement $<
+touch $@
+endef
+define install-project
 $(@D)/bin/pip install --quiet --no-deps --editable .
 touch $@
 endef
 
-$(VENV)/.installed: requirements/runtime.txt pyproject.toml
+$(VENV)/.set: requirements/runtime.txt
 	$(make-venv)
+$(VENV)/.installed: $(VENV)/.set pyproject.toml
+	$(install-project)
 
-$(TEST_VENV)/.installed: requirements/test.txt pyproject.toml
+$(TEST_VENV)/.set: requirements/test.txt
 	$(make-venv)
+$(TEST_VENV)/.installed: $(TEST_VENV)/.set pyproject.toml
+	$(install-project)
 
-$(APE_VENV)/.installed: requirements/ape.txt pyproject.toml
+$(APE_VENV)/.set: requirements/ape.txt
 	$(make-venv)
+$(APE_VENV)/.installed: $(APE_VENV)/.set pyproject.toml
+	$(install-project)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error 1>&2
@@ -63,7 +73,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 setup-test: setup $(TEST_VENV)/.installed $(APE_VENV)/.installed
 
-artifacts: setup-test
+artifacts: setup $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python tools/build_artifacts.py
 
 demo: setup
@@ -75,7 +85,7 @@ demo: setup
 # OpenZeppelin's ~450 files inside, our own contracts may fall past that limit ("no attribute
 # ParticipantRegistry"). The compiled manifest in .build/ keeps everything the tests need.
 CONTRACTS := $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
-.build/.compiled: $(CONTRACTS) ape-config.yaml | setup-test
+.build/.compiled: $(CONTRACTS) ape-config.yaml | setup $(APE_VENV)/.installed
 	$(APE_VENV)/bin/ape compile --force
 	rm -rf contracts/.cache
 	touch $@
@@ -93,14 +103,14 @@ test-demo: setup
 	  --deployments "$$d/deployments" --work-dir "$$d/demo" > "$$d/report.txt" \
 	  || { cat "$$d/report.txt"; exit 1; }
 
-test-client: setup-test
+test-client: setup $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/pytest --ignore=tests/contracts $(TEST_ARGS)
 
-test-contracts: setup-test .build/.compiled
+test-contracts: setup $(APE_VENV)/.installed .build/.compiled
 	rm -rf contracts/.cache
 	$(APE_VENV)/bin/ape test --network ethereum:local:foundry tests/contracts $(WEB3_7_SMOKE) $(TEST_ARGS)
 
-lint: setup-test
+lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check $(wildcard src tests scripts bench tools networks)
 	$(TEST_VENV)/bin/mypy
 
@@ -125,7 +135,7 @@ postgres:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	else echo "install PostgreSQL: sudo apt-get install -y postgresql (or set EBL_PG_BIN)" >&2; exit 1; fi
 
-bench-index: setup-test
+bench-index: setup $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python bench/index.py $(BENCH_ARGS)
 
 # test.txt first (the newest set the ranges allow, with the test tools); runtime.txt is the runtime part of that

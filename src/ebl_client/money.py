@@ -2,7 +2,7 @@
 binary float) parsed exactly by the ISO 4217 minor unit of their currency, and formatted back.
 
 The minor units come from the ISO 4217 maintenance agency's table as packaged by `iso4217` (edition in
-`ISO4217_PUBLISHED`, pinned by requirements/lock.txt): invoice fingerprints agree across a consortium only
+`ISO4217_PUBLISHED`, pinned by the exact sets in requirements/): invoice fingerprints agree across a consortium only
 when every member scales amounts by the same table. Text is refused where a reader could take another
 number from it than the writer meant: `1,000` (a thousand, or one with three decimals?), `1.000,5`,
 `1e3`, a sign, more decimals than the currency has.

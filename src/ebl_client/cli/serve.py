@@ -112,15 +112,14 @@ def serve(click_ctx: click.Context, config_file: Path | None, host: str | None, 
 def run(settings: configs.ServiceConfig) -> None:
     """Open the platform (node, deployment, index, keys: any problem is one line and exit 1), then serve until
     told to stop."""
-    try:
-        import uvicorn
+    import uvicorn  # here, not at the top: every other `ebl` command starts without the web stack
 
-        from ..service.app import create_app
-        from ..service.runtime import Platform
-    except ImportError as exc:
-        raise InvalidInput(f"ebl serve needs the service extra: pip install 'ebl-client[service]' ({exc})") from None
+    from ..service.app import create_app
+    from ..service.runtime import Platform
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its migration steps are not the operator's news
     platform = Platform(settings)
     app = create_app(platform)
     if settings.host not in LOOPBACK:
@@ -128,6 +127,7 @@ def run(settings: configs.ServiceConfig) -> None:
     acting = ", ".join(a.account for a in settings.participants) or "nobody (read-only)"
     click.echo(f"ebl serve: chain {platform.chain_id}, platform {settings.platform}, http://{settings.host}:"
                f"{settings.port}, signing for {acting}", err=True)
+    _note_carriers(platform)
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
@@ -139,6 +139,19 @@ def run(settings: configs.ServiceConfig) -> None:
     server.run()
     if not server.started:
         raise EblError(f"ebl serve could not listen on {settings.host}:{settings.port}")
+
+
+def _note_carriers(platform: Any) -> None:
+    """Say at start-up when no carrier can issue: the directory (as the index knows the participants now) has no
+    carrier entry with a manifest signing key."""
+    try:
+        carriers = [e for e in platform.directory().entries.values() if e.signing_key]
+    except EblError:  # an index not synced yet: the workers sync it, and requests are checked one by one
+        return
+    if not carriers:
+        where = platform.directory_path or "no directory file"
+        click.echo(f"note: the directory ({where}) has no carrier with a manifest signing key: issuance requests "
+                   "are refused until it has (README, Connecting a carrier)", err=True)
 
 
 # --- API keys -------------------------------------------------------------------------------------------------

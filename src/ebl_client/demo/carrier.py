@@ -6,8 +6,6 @@ another loopback port (`service.runner.ServiceThread`) over the run's staged fil
 keeps, the directory, and the carrier's keystore, so that it signs the carrier's transactions with the
 carrier's own key. Every call between the two is kept as an `Exchange` for the report.
 
-This module needs the `service` extra (`pip install 'ebl-client[service]'`); the story imports it only when it
-starts the platform.
 """
 
 from __future__ import annotations

@@ -272,10 +272,6 @@ def run_and_report(options: Options, as_json: bool = False) -> int:
     except EblError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except ImportError as exc:  # the platform's service needs the `service` extra
-        print(f"error: the demo runs the platform's DCSA service, which needs the service extra "
-              f"(pip install 'ebl-client[service]'): {exc}", file=sys.stderr)
-        return 1
     if as_json:
         print(json.dumps(report, indent=2))
     else:
