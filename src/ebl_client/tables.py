@@ -6,6 +6,8 @@ output to a pipe or a file (no terminal, no COLUMNS) keeps every value whole. JS
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import sys
@@ -41,9 +43,21 @@ def terminal_width(stream: IO[str]) -> int | None:
     return None
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader of the output went away (`ebl ... | head`). rich would exit 1, which `ebl` means as "the
+        answer is no"; this stops writing as rich does, then raises the EPIPE that `ebl` ends as a program killed
+        by SIGPIPE (exit 141), quietly."""
+        self.quiet = True
+        with contextlib.suppress(OSError, ValueError):  # a stream without a descriptor (a test's capture)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
 def console(stderr: bool = False) -> Console:
     """A console as wide as the terminal (or $COLUMNS) it writes to; unlimited for a pipe or a file."""
-    return Console(stderr=stderr, width=terminal_width(sys.stderr if stderr else sys.stdout) or NO_LIMIT)
+    return _Console(stderr=stderr, width=terminal_width(sys.stderr if stderr else sys.stdout) or NO_LIMIT)
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], width: int, *,

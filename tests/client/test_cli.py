@@ -287,6 +287,16 @@ def test_a_reader_that_went_away_ends_the_command_quietly(tmp_path):
         os.close(write)
     assert proc.returncode == ExitCode.PIPE
     assert proc.stderr == ""
+    # a table (rich) as well as plain text (click): rich's own handling would exit 1, which means "no"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([ebl, "credit", "commit", str(report), "--out", str(tmp_path / "again.json")],
+                              stdout=write, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == ExitCode.PIPE
+    assert proc.stderr == ""
 
 
 def test_kill_stops_the_node_and_its_anvil(tmp_path):
