@@ -76,7 +76,8 @@ def find_anvil() -> str:
     found = shutil.which("anvil")
     if found:
         return found
-    raise NodeError("anvil not found: run `make setup` (npm ci) or set $EBL_ANVIL")
+    raise NodeError("anvil not found: `npm install @foundry-rs/anvil` here (or `make setup` in the project's "
+                    "checkout), put Foundry's anvil on PATH, or set $EBL_ANVIL to its path")
 
 
 def free_port() -> int:

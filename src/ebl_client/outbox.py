@@ -365,7 +365,7 @@ class Journal:
         journal starts with its header; a torn tail left by a crash is terminated first, so it stays one
         ignored line instead of swallowing the next record."""
         if self._lock_fd is None:
-            raise OutboxError("internal error: journal appended to without its lock")
+            raise RuntimeError("journal appended to without its lock")  # a bug in the caller: exit 70, never a user's
         lines: list[bytes] = []
         if self._tail:
             lines.append(b"")

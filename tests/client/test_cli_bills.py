@@ -107,7 +107,7 @@ def test_refusals_are_one_line(trade, chain):
     one_error_line(t["as"]("shipper", "bill", "transfer", "not-a-token", "--to", t["bank"].address), ExitCode.USAGE,
                    "token id")
     one_error_line(t["as"]("shipper", "bill", "nominate", token), ExitCode.INVALID, "--nominee")
-    one_error_line(t["run"]("bill", "show"), ExitCode.INVALID, "give TOKEN")
+    one_error_line(t["run"]("bill", "show"), ExitCode.USAGE, "give TOKEN")
     assert chain.w3.eth.block_number == height
 
 

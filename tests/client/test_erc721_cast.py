@@ -23,11 +23,10 @@ TRANSFER = "Transfer(address indexed,address indexed,uint256 indexed)"
 ERC165, ERC721, ERC721_METADATA, ERC721_ENUMERABLE = "0x01ffc9a7", "0x80ac58cd", "0x5b5e139f", "0x780e9d63"
 ZERO = "0x" + "00" * 20
 
-pytestmark = pytest.mark.skipif(not Path(CAST).exists(), reason="cast is installed by `make setup` (npm ci)")
-
-
 def cast(*args: str, rpc_url: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run cast against the test Anvil, with a timeout, outside any Foundry project (cwd: a temp dir)."""
+    """Run cast against the test Anvil, with a timeout, outside any Foundry project (cwd: a temp dir). cast comes
+    with `make setup` (npm ci); without it this fails, never skips."""
+    assert Path(CAST).exists(), f"no cast at {CAST}: run `make setup` (npm ci)"
     env = {**os.environ, "FOUNDRY_DISABLE_NIGHTLY_WARNING": "1", "NO_COLOR": "1"}
     result = subprocess.run([CAST, *args, "--rpc-url", rpc_url], capture_output=True, text=True, timeout=60,
                             cwd=cwd, env=env, check=False)

@@ -147,6 +147,7 @@ def test_anchor_many_from_a_csv_and_from_a_folder(ebl, signers, tmp_path, chain)
 
 def test_tx_commands_fail_in_one_line(ebl, anvil, tmp_path):
     one_error(ebl("tx", "show", "0x" + "ab" * 32), "no transaction 0x" + "ab" * 32, code=ExitCode.INVALID)
+    one_error(ebl("tx", "show", "0xdeadbeef"), "is not 32 bytes of hex", code=ExitCode.USAGE)
     down = ebl("tx", "resend", EBL_RPC_URL="http://127.0.0.1:9")
     one_error(down, "cannot reach the node at http://127.0.0.1:9", code=ExitCode.NODE)
     assert ebl("tx", "forget").exit_code == 2  # usage: forget only does --chain-replaced

@@ -114,7 +114,9 @@ def test_audit_export_and_report(trade: World, ebl: Any, tmp_path: Path) -> None
 def test_bad_input_is_one_error_line(trade: World, ebl: Any, tmp_path: Path) -> None:
     one_error(ebl("bill", "list", "--status", "lost", as_="exporter"), ExitCode.INVALID, "is not one of")
     one_error(ebl("bill", "list", "--holder", "0x1234", as_="exporter"), ExitCode.INVALID, "not a 20-byte hex address")
-    one_error(ebl("bill", "list"), ExitCode.INVALID, "give --as ACCOUNT")
+    one_error(ebl("bill", "list"), ExitCode.USAGE, "give --as ACCOUNT")
+    one_error(ebl("inbox", "--as", "nothex"), ExitCode.USAGE, "not a 20-byte hex address")
+    one_error(ebl("inbox", "nothex", as_="exporter"), ExitCode.USAGE, "not a 20-byte hex address")
     one_error(ebl("bill", "list", "--index", "mysql://db/ebl", as_="exporter"), ExitCode.INVALID,
               "only sqlite and postgresql")
     one_error(ebl("inbox", "--index", f"sqlite:///{tmp_path / 'none.sqlite'}", as_="exporter"), ExitCode.INVALID,

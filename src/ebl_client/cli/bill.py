@@ -219,7 +219,7 @@ def bill_unpause(ctx: Context) -> Action[bool]:
 def bill_show(ctx: Context, token: int | None, carrier: str | None, reference: str | None) -> None:
     """One bill, by TOKEN or by --carrier and --reference."""
     if token is None and not (carrier and reference):
-        raise InvalidInput("give TOKEN, or --carrier and --reference")
+        raise click.UsageError("give TOKEN, or --carrier and --reference")
     bills = ctx.client().bills
     if token is None:
         assert carrier is not None and reference is not None

@@ -8,10 +8,11 @@ import click
 
 from ..index.queries import DEFAULT_HORIZON_DAYS, iso_time
 from .index import RootOptions, emit_json, emit_table, open_reader, pass_root, reader_options
+from .values import Address
 
 
 @click.command("inbox")
-@click.argument("account", required=False)
+@click.argument("account", required=False, type=Address("account"))
 @click.option("--days", type=click.IntRange(min=0, max=3650), default=DEFAULT_HORIZON_DAYS, show_default=True,
               help="Warn this many days ahead of expiring consents, lapsing reservations and maturities.")
 @reader_options

@@ -30,7 +30,7 @@ from ..index import checked_directory, queries, store, sync
 from ..models import TitleEvent, jsonable, utc_time
 from ..networks import profile
 from .files import checked_folder, read_json
-from .values import TOKEN_ID, FiniteRange
+from .values import TOKEN_ID, Address, FiniteRange
 
 F = TypeVar("F", bound=Callable[..., Any])
 INDEX_ENV = "EBL_INDEX"
@@ -75,6 +75,7 @@ def reader_options(fn: F) -> F:
                       help="The consortium's participant directory (default .ebl/directory-<chainId>.json when "
                            f"present). [env: {directories.DIRECTORY_ENV}]")(fn)
     fn = click.option("--as", "as_account", envvar=AS_ENV, default=None, metavar="ACCOUNT",
+                      type=Address("account"),
                       help=f"Read as this account (default: the signer's, from ${keys.DEFAULT_KEY_ENV}); reads "
                            f"need no key. [env: {AS_ENV}]")(fn)
     return index_option(fn)
@@ -121,8 +122,8 @@ def _signer_address() -> str:
     try:
         return str(keys.from_env(keys.DEFAULT_KEY_ENV).address)
     except EblError:
-        raise InvalidInput(f"give --as ACCOUNT (or set ${keys.DEFAULT_KEY_ENV}): reads show what concerns one "
-                           "account") from None
+        raise click.UsageError(f"give --as ACCOUNT (or set ${keys.DEFAULT_KEY_ENV}): reads show what concerns one "
+                               "account") from None
 
 
 def _directory(engine: Engine, chain_id: int, path: Path | None) -> directories.Directory:

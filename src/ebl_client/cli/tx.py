@@ -22,6 +22,7 @@ from ..networks import profile
 from ..outbox import Entry, Finding, Journal, Outbox, forget_replaced
 from .app import Context, cli, outbox_option, pass_ctx
 from .output import emit_json, emit_table, show_pairs
+from .values import Hex32
 
 
 def open_outbox(outbox_dir: Path | None) -> Outbox:
@@ -85,6 +86,7 @@ def tx_list(ctx: Context, only_pending: bool, sender: str | None, outbox_dir: Pa
                 warn(text)
             rows += [(journal, e.snapshot()) for e in journal.entries.values()
                      if not only_pending or not e.state.final]
+    rows.sort(key=lambda row: (row[1].signed_at or "", row[1].chain_id, row[1].sender, row[1].nonce))  # all senders
     if ctx.as_json:
         emit_json([_entry_json(e, j) for j, e in rows])
         return
@@ -95,12 +97,12 @@ def tx_list(ctx: Context, only_pending: bool, sender: str | None, outbox_dir: Pa
 
 
 @tx.command("show")
-@click.argument("tx_hash", metavar="HASH")
+@click.argument("tx_hash", metavar="HASH", type=Hex32("transaction hash"))
 @outbox_option
 @pass_ctx
-def tx_show(ctx: Context, tx_hash: str, outbox_dir: Path | None) -> None:
+def tx_show(ctx: Context, tx_hash: bytes, outbox_dir: Path | None) -> None:
     """One journaled transaction: what it was, its raw signed bytes and every record of it."""
-    wanted = tx_hash.strip().lower()
+    wanted = "0x" + tx_hash.hex()
     outbox = open_outbox(outbox_dir)
     for journal in _journals(ctx, outbox, None):
         with journal.locked(shared=True):
@@ -120,7 +122,7 @@ def tx_show(ctx: Context, tx_hash: str, outbox_dir: Path | None) -> None:
               for r in entry.records),
         ])
         return
-    raise InvalidInput(f"no transaction {tx_hash} in the outbox {outbox.directory}")
+    raise InvalidInput(f"no transaction {wanted} in the outbox {outbox.directory}")
 
 
 def _finding_row(f: Finding) -> list[Any]:

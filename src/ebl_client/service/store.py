@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
-from ..database import Migrations, engine_for, sqlite_url
+from ..database import Migrations, engine_for, sqlite_url, where
 from ..errors import EblError
 from . import tables as t
 
@@ -33,13 +33,15 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     """The engine of the service database at `url`, upgraded to the code's schema (every transaction takes
     SQLite's write lock at BEGIN: the service's threads take turns instead of failing half-way). With
     `create=False` (listing keys or callbacks, revoking, retrying) a database that does not exist yet, or has no
-    schema, is ServiceDatabaseError: a mistyped URL never leaves an empty database behind."""
+    schema, is ServiceDatabaseError, so a mistyped URL never leaves an empty database behind; one at an older
+    schema is upgraded as `ebl serve` would."""
     hint = ": `ebl serve` (or `ebl serve keys add`) creates it; check the configured database URL"
     missing = None if create else ServiceDatabaseError(
         f"there is no service database at {url.removeprefix('sqlite:///')}{hint}")
     engine = engine_for(url, writer=True, what="service database", missing=missing)
-    MIGRATIONS.bring_to_head(engine, what="service database", error=ServiceDatabaseError, upgrade=create,
-                             hint=hint)
+    if not create and MIGRATIONS.reached(engine, what="service database", error=ServiceDatabaseError) is None:
+        raise ServiceDatabaseError(f"the service database at {where(engine)} is empty{hint}")
+    MIGRATIONS.bring_to_head(engine, what="service database", error=ServiceDatabaseError)
     return engine
 
 
