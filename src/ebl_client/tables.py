@@ -63,7 +63,9 @@ def console(stderr: bool = False) -> Console:
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], width: int, *,
           no_wrap: Collection[str] = (), show_header: bool = True, total: Sequence[Any] | None = None) -> Table:
     """A table of `rows` (None shows as empty) at most `width` wide: when its values do not fit whole,
-    hashes are shortened first, then addresses, then text columns wrap. `total` is a last row after a rule."""
+    hashes are shortened first, then addresses, then text columns wrap. `total` is a last row after a rule.
+    Columns without names (a list of names and values) get no header row."""
+    show_header = show_header and any(columns)
     cells = [[_text(v) for v in row] for row in rows]
     last = [_text(v) for v in total] if total is not None else None
     built = _build(title, columns, cells, last, no_wrap, show_header)
