@@ -105,21 +105,18 @@ class Migrations:
         with engine.begin() as conn:
             command.downgrade(self._config(conn), revision)
 
-    def reached(self, engine: Engine, *, what: str, error: type[EblError]) -> str | None:
-        """`current`, with an unreachable database as `error` naming it (and the driver's first line)."""
+    def bring_to_head(self, engine: Engine, *, what: str, error: type[EblError], upgrade: bool = True,
+                      empty_ok: bool = True, hint: str = "") -> None:
+        """Leave the database at the newest revision, upgraded in place; instead `error`, saying what it is at and
+        `hint`, with `upgrade=False` (a reader) for anything but the newest, and with `empty_ok=False` for a
+        database with no schema at all. An unreachable database is `error` naming it."""
         try:
-            return self.current(engine)
+            current = self.current(engine)
         except OperationalError as exc:
             raise error(f"cannot open the {what} at {where(engine)}: {str(exc.orig).splitlines()[0]}") from None
-
-    def bring_to_head(self, engine: Engine, *, what: str, error: type[EblError], upgrade: bool = True,
-                      hint: str = "") -> None:
-        """Leave the database at the newest revision: upgraded in place, or, with `upgrade=False` (a reader),
-        `error` saying what it is at, and `hint`, instead. An unreachable database is `error` naming it."""
-        current = self.reached(engine, what=what, error=error)
         if current == self.head():
             return
-        if not upgrade:
+        if not upgrade or (current is None and not empty_ok):
             state = "empty" if current is None else f"at schema {current}"
             raise error(f"the {what} at {where(engine)} is {state}{hint}")
         self.upgrade(engine)

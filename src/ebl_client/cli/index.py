@@ -157,7 +157,7 @@ def _check_standing(root: RootOptions, status: queries.IndexStatus) -> None:
     if found.foreign:
         raise store.IndexUnavailable(f"the index {found.foreign}: run `ebl index sync`, which starts it over on "
                                      "the node's chain")
-    if found.head > status.last_block:
+    if found.behind:
         click.echo(f"note: the index is at block {status.last_block}, the node at {found.head}: run `ebl index sync` "
                    "for the latest", err=True)
 
@@ -275,15 +275,14 @@ def index_status(root: RootOptions, index_url: str | None) -> None:
         found: queries.Standing | None = standing(_connect(root), status)
     except Exception:  # the status of the index alone, when no node answers
         found = None
-    against = ({"nodeHead": found.head, "current": found.foreign is None and found.head == status.last_block,
-                "foreign": found.foreign} if found else {"nodeHead": None, "current": None, "foreign": None})
+    against = ({"nodeHead": found.head, "current": found.current, "foreign": found.foreign} if found
+               else {"nodeHead": None, "current": None, "foreign": None})
     if root.as_json:
         emit_json({**jsonable(status), "events": events, **against})
         return
     node = ("unreachable" if found is None else f"block {found.head}: " + (
-        f"the index {found.foreign}" if found.foreign else "the index is current" if found.head == status.last_block
-        else f"{found.head - status.last_block} blocks behind" if found.head > status.last_block
-        else f"the index is ahead: its block {status.last_block} is not on the node's chain"))
+        f"the index {found.foreign}" if found.foreign else "the index is current" if found.current
+        else f"{found.behind} blocks behind"))
     emit_table("index", ["", ""], [("chain id", status.chain_id), ("last block", status.last_block),
                                    ("last block time", utc_time(status.last_time)), ("events", events),
                                    ("node", node),
@@ -340,8 +339,7 @@ def public_history(client: Client, index_url: str | None, token: int, *, current
         found = standing(chain, status)
         behind = (found.foreign
                   or ("indexes another deployment" if status.contracts.get("BillOfLadingRegistry") != registry
-                      else f"is at block {status.last_block}, the node at {found.head}"
-                      if status.last_block != found.head else ""))
+                      else f"is at block {status.last_block}, the node at {found.head}" if found.behind else ""))
         if behind:
             if index_url:
                 click.echo(f"note: the index {behind}: reading the chain (`ebl index sync` to catch up)", err=True)

@@ -64,21 +64,30 @@ class IndexStatus:
     def standing(self, chain_id: int, head: int, block_hash_at: Callable[[int], str | None]) -> Standing:
         """Where this index stands against a node serving `chain_id` at block `head`; `block_hash_at(n)` is the
         node's hash of block n (None when it has no such block)."""
+        behind = head - self.last_block
         if chain_id != self.chain_id:
-            return Standing(head, f"holds chain {self.chain_id}, the node serves chain {chain_id}")
+            return Standing(head, behind, f"holds chain {self.chain_id}, the node serves chain {chain_id}")
         if self.last_hash is not None and block_hash_at(self.last_block) != self.last_hash:
-            return Standing(head, f"holds a chain the node no longer has (its block {self.last_block} is not the "
-                                  "node's: the chain was replaced or reorganised)")
-        return Standing(head, None)
+            return Standing(head, behind, f"holds a chain the node no longer has (its block {self.last_block} is "
+                                          "not the node's: the chain was replaced or reorganised)")
+        return Standing(head, behind, None)
 
 
 @dataclass(frozen=True)
 class Standing:
-    """An index against the node: `foreign` says why the index is not of the node's chain (another chain id, or
-    a block the node no longer has: a node restarted on a fresh chain, a reorganisation), None when it is."""
+    """An index against the node: the node's `head`, how many blocks the index is `behind` it, and `foreign`,
+    why the index is not of the node's chain at all (another chain id, or a block the node no longer has: a
+    node restarted on a fresh chain, a reorganisation), None when it is. An index ahead of the node's head
+    holds a block the node does not have, so it is foreign: `behind` is never negative for a chain's own."""
 
     head: int
+    behind: int
     foreign: str | None
+
+    @property
+    def current(self) -> bool:
+        """Of the node's chain and up to its head."""
+        return self.foreign is None and self.behind == 0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
-from ..database import Migrations, engine_for, sqlite_url, where
+from ..database import Migrations, engine_for, sqlite_url
 from ..errors import EblError
 from . import tables as t
 
@@ -39,9 +39,7 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     missing = None if create else ServiceDatabaseError(
         f"there is no service database at {url.removeprefix('sqlite:///')}{hint}")
     engine = engine_for(url, writer=True, what="service database", missing=missing)
-    if not create and MIGRATIONS.reached(engine, what="service database", error=ServiceDatabaseError) is None:
-        raise ServiceDatabaseError(f"the service database at {where(engine)} is empty{hint}")
-    MIGRATIONS.bring_to_head(engine, what="service database", error=ServiceDatabaseError)
+    MIGRATIONS.bring_to_head(engine, what="service database", error=ServiceDatabaseError, empty_ok=create, hint=hint)
     return engine
 
 
