@@ -142,7 +142,13 @@ def check_story(report):
     assert steps[21]["actor"] == label["regulator"] == audit["regulator"] and audit["asRegulator"] is True
     assert audit["directory"] == {"accepted": sorted(p["address"] for p in people.values()), "refused": []}
     last_block = max(t["block"] for s in steps for t in s["transactions"])
-    assert audit["index"]["lastBlock"] == last_block and audit["index"]["events"] > 37
+    # automine: the last transaction's block is the head; a Besu-like node mines a block a second, sent to or not,
+    # so the index synced after the story may hold empty blocks past it
+    if report["network"] == "besu":
+        assert audit["index"]["lastBlock"] >= last_block
+    else:
+        assert audit["index"]["lastBlock"] == last_block
+    assert audit["index"]["events"] > 37
     summary = audit["report"]
     assert summary["billsByStatusAndJurisdiction"] == {"accomplished": {"HK": 1}, "issued": {"HK": 1}}
     assert summary["exposureByBank"] == {} and summary["overdue"] == [] and summary["defaulted"] == []
